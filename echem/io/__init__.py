@@ -1,0 +1,195 @@
+"""Readers for potentiostat exports, all returning the canonical :class:`Measurement`.
+
+``read(path)`` reads the bytes once, asks each reader module whether it recognises
+them (``sniff``), parses with the first that does, and completes the metadata
+(``sha256``, ``source``, ``technique`` with its provenance). A file no reader
+recognises raises :class:`~echem.errors.UnknownFormatError`; it is never guessed.
+
+A reader is a module in this package with::
+
+    FORMAT = "biologic-mpt"          # format id, as in the corpus MANIFEST
+    VENDOR = "BioLogic"
+    def sniff(raw: bytes, name: str) -> bool: ...   # cheap, content first
+    def parse(raw: bytes, name: str) -> Measurement: ...
+
+``parse`` returns SI canonical columns and whatever metadata the file states; it
+sets ``meta["technique"]`` only when the file itself says which technique it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from echem.errors import EchemError, EmptyDataError, ReaderError, UnknownFormatError
+from echem.io._text import decode, is_binary, technique_from_label, technique_from_name
+from echem.measurement import Measurement
+
+#: Reader modules in the order they are asked. Specific formats come before the
+#: generic CSV reader, which accepts any delimited table with recognisable headers.
+READER_MODULES = (
+    "biologic_mpt",
+    "biologic_mpr",
+    "gamry_dta",
+    "zplot_z",
+    "zahner_ism",
+    "ivium_idf",
+    "versastudio_par",
+    "chi_txt",
+    "autolab_txt",
+    "palmsens_csv",
+    "novocontrol_txt",
+    "ec4_txt",
+    "parstat_txt",
+    "powersuite_txt",
+    "generic_csv",
+)
+
+
+def _reader(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"echem.io.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"echem.io.{name}":
+            return None  # reader not written yet
+        raise
+
+
+def readers() -> list[ModuleType]:
+    """The reader modules available, in the order they are asked."""
+    return [m for m in (_reader(n) for n in READER_MODULES) if m is not None]
+
+
+def sha256_bytes(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def find_reader(raw: bytes, name: str) -> ModuleType | None:
+    """The first reader whose ``sniff`` accepts these bytes, or ``None``."""
+    for module in readers():
+        try:
+            if module.sniff(raw, name):
+                return module
+        except Exception:  # a sniffer must never break detection of other formats
+            continue
+    return None
+
+
+def _first_line(raw: bytes) -> str:
+    if is_binary(raw):
+        return "<binary data>"
+    text = decode(raw[:512]).strip().splitlines()
+    return text[0][:80] if text else ""
+
+
+def read(path: str | Path) -> Measurement:
+    """Read one potentiostat export into a canonical :class:`Measurement`.
+
+    Raises
+    ------
+    EmptyDataError
+        The file is empty or has no data rows.
+    UnknownFormatError
+        No reader recognises the file.
+    ReaderError
+        A reader recognised the file but could not parse it (truncated, edited...).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    return read_bytes(raw, path.name, source=str(path))
+
+
+def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
+    """Like :func:`read`, on bytes already in memory (``name`` is the file name)."""
+    if not raw.strip(b"\x00 \t\r\n\xef\xbb\xbf\xff\xfe"):
+        raise EmptyDataError(f"{name}: the file is empty; re-export it from the instrument software")
+    module = find_reader(raw, name)
+    if module is None:
+        supported = ", ".join(sorted({m.FORMAT for m in readers()}))
+        raise UnknownFormatError(
+            f"{name}: no reader recognises this file (starts with {_first_line(raw)!r}); "
+            f"supported formats: {supported}. Export it in one of these, or as CSV with "
+            "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', "
+            "or move it out of raw/ if it is not data"
+        )
+    try:
+        measurement = module.parse(raw, name)
+    except EchemError as exc:
+        msg = str(exc)
+        raise type(exc)(msg if msg.startswith(name) else f"{name}: {msg}") from exc
+    except Exception as exc:  # vendor parsers fail in many ways on damaged files
+        raise ReaderError(
+            f"{name}: looks like {module.FORMAT} but could not be parsed "
+            f"({type(exc).__name__}: {exc}); the file may be truncated or edited, "
+            "re-export it from the instrument software"
+        ) from exc
+    return _finish(measurement, module, raw, name, source)
+
+
+def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: str | None) -> Measurement:
+    data = m.data.dropna(how="all").reset_index(drop=True)
+    if data.empty:
+        raise EmptyDataError(
+            f"{name}: {module.FORMAT} file has a header but no data rows; "
+            "the measurement may have been aborted before the first point"
+        )
+    meta = dict(m.meta)
+    meta.setdefault("format", module.FORMAT)
+    meta.setdefault("vendor", module.VENDOR)
+    meta["source"] = source or name
+    meta["file"] = name
+    meta["sha256"] = sha256_bytes(raw)
+    meta["rows"] = int(len(data))
+
+    technique = meta.get("technique")
+    if technique:
+        meta.setdefault("technique_source", "file content")
+    elif {"freq_Hz", "Z_re_ohm", "Z_im_ohm"} <= set(data.columns):
+        meta["technique"], meta["technique_source"] = "EIS", "file content (impedance columns)"
+    elif (from_name := technique_from_name(name)) is not None:
+        meta["technique"], meta["technique_source"] = from_name, "file name"
+    elif (from_shape := technique_from_data(data)) is not None:
+        meta["technique"], meta["technique_source"] = from_shape, "data shape"
+    else:
+        meta["technique"], meta["technique_source"] = None, "unknown"
+    if "freq_Hz" in data.columns:
+        freq = data["freq_Hz"].to_numpy(float)
+        if np.any(freq[np.isfinite(freq)] <= 0):
+            data = data[~(data["freq_Hz"] <= 0)].reset_index(drop=True)
+    return Measurement(data=data, meta=meta)
+
+
+def technique_from_data(data) -> str | None:
+    """Infer LSV/CV/CA/CP/OCV from the shape of E(t) and I(t), when nothing else says.
+
+    A monotonic potential sweep is an LSV, a sweep that reverses is a CV, a constant
+    potential with current is a CA, a constant non-zero current is a CP, and zero
+    current is an OCV. Returns ``None`` when the data fit none of these.
+    """
+    if "E_V" not in data.columns or len(data) < 5:
+        return None
+    E = data["E_V"].to_numpy(float)
+    I = data["I_A"].to_numpy(float) if "I_A" in data.columns else None
+    E = E[np.isfinite(E)]
+    span = np.ptp(E) if E.size else 0.0
+    if I is not None:
+        I = I[np.isfinite(I)]
+        if I.size and np.all(np.abs(I) < 1e-12):
+            return "OCV"
+        if I.size and span > 0.05 and np.ptp(I) < 1e-3 * max(np.abs(I).max(), 1e-15):
+            return "CP"
+    if span < 0.005:
+        return "CA" if I is not None else None
+    dE = np.diff(E)
+    dE = dE[np.abs(dE) > 1e-9]
+    if dE.size == 0:
+        return None
+    reversals = int(np.sum(np.diff(np.sign(dE)) != 0))
+    return "LSV" if reversals <= 2 else "CV"
+
+
+__all__ = ["read", "read_bytes", "readers", "find_reader", "technique_from_label", "sha256_bytes"]
