@@ -1,0 +1,577 @@
+"""BioLogic EC-Lab / BT-Lab ASCII export (``.mpt``).
+
+Layout (as EC-Lab writes it)::
+
+    EC-Lab ASCII FILE
+    Nb header lines : 66            <- N: the column line is line N (1-based)
+                                    <- blank
+    Linear Sweep Voltammetry        <- technique label
+                                    <- blank
+    Key : value lines               <- run settings (area, reference, start time, ...)
+    dE/dt               20.000      <- technique parameters, 20-character columns,
+    dE/dt unit          mV/s           one column per sequence (Ns)
+    ...
+    mode<TAB>ox/red<TAB>...<TAB>     <- column line (line N), tab separated
+    2<TAB>0<TAB>...                 <- data, one row per line
+
+EC-Lab can also export without the header: then the file starts directly with
+the column line. The file is Windows-1252 text with CRLF line ends; on a PC whose
+locale uses a decimal comma every number, in the header and the data, uses it
+(``0,001 cm²``, ``3,2896E+000``). The header words stay English: files written by
+German and Danish installations (public examples: m0l0t0ph/thesis ``.mpl`` logs,
+ixdat ``Pt_poly_cv_CUT.mpt``) keep ``Electrode surface area``, ``Reference
+electrode`` etc. and only change numbers and, for some, the date separators.
+
+Canonical columns (see :mod:`echem.measurement`):
+
+=============================  ======================  =======================
+EC-Lab column                  canonical               conversion
+=============================  ======================  =======================
+``time/s``                     ``time_s``
+``Ewe/V`` (else ``<Ewe>/V``)   ``E_V``                 mV columns / 1000
+``<I>/mA`` (else ``I/mA``)     ``I_A``                 I_A = I_mA / 1000
+``cycle number``               ``cycle``               int; EIS: spectrum index
+``freq/Hz``                    ``freq_Hz``
+``Re(Z)/Ohm``                  ``Z_re_ohm``
+``-Im(Z)/Ohm``                 ``Z_im_ohm``            Z_im = -(-Im(Z))
+``Temperature/°C``             ``temperature_C``
+=============================  ======================  =======================
+
+``Ewe`` is the potential at the time of the point and ``<I>`` the current averaged
+over the point, the pair EC-Lab plots by default; ``meta["columns_used"]`` names
+the vendor columns actually taken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from echem.errors import EmptyDataError, ReaderError
+from echem.io._text import column_floats, decode, guess_decimal, head_text, technique_from_label
+from echem.measurement import Measurement, canonical_frame
+
+FORMAT = "biologic-mpt"
+VENDOR = "BioLogic"
+
+MAGIC_LINES = ("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")
+
+# Column names only EC-Lab writes; one of them (plus a tab) marks a headerless export.
+_ECLAB_ONLY_COLUMNS = frozenset(
+    {
+        "Ewe/V",
+        "<Ewe>/V",
+        "<I>/mA",
+        "ox/red",
+        "control changes",
+        "Ns changes",
+        "counter inc.",
+        "control/V",
+        "control/mA",
+        "control/V/mA",
+        "(Q-Qo)/C",
+        "(Q-Qo)/mA.h",
+        "I Range",
+        "Ewe-Ece/V",
+        "|Ewe|/V",
+    }
+)
+
+# (vendor name, scale to SI) in order of preference, per canonical column.
+_COLUMN_CANDIDATES: dict[str, tuple[tuple[str, float], ...]] = {
+    "time_s": (("time/s", 1.0),),
+    "E_V": (
+        ("Ewe/V", 1.0),
+        ("<Ewe>/V", 1.0),
+        ("<Ewe/V>", 1.0),
+        ("Ewe/mV", 1e-3),
+        ("<Ewe>/mV", 1e-3),
+        ("Ecell/V", 1.0),
+        ("<Ecell>/V", 1.0),
+    ),
+    "I_A": (
+        ("<I>/mA", 1e-3),
+        ("I/mA", 1e-3),
+        ("<I>/A", 1.0),
+        ("I/A", 1.0),
+        ("<I>/µA", 1e-6),
+        ("I/µA", 1e-6),
+        ("<I>/uA", 1e-6),
+        ("I/uA", 1e-6),
+    ),
+    "freq_Hz": (("freq/Hz", 1.0),),
+    "Z_re_ohm": (("Re(Z)/Ohm", 1.0),),
+    # EC-Lab writes -Im(Z); the canonical column carries the physical sign.
+    "Z_im_ohm": (("-Im(Z)/Ohm", -1.0), ("Im(Z)/Ohm", 1.0)),
+    "temperature_C": (("Temperature/°C", 1.0), ("Temperature/C", 1.0)),
+}
+
+_CYCLE_COLUMN = "cycle number"
+
+
+# --------------------------------------------------------------------------- sniff
+
+
+def _looks_like_column_line(line: str) -> bool:
+    if "\t" not in line:
+        return False
+    names = {c.strip() for c in line.split("\t")}
+    return bool(names & _ECLAB_ONLY_COLUMNS)
+
+
+def sniff(raw: bytes, name: str) -> bool:
+    """EC-Lab magic first line, or (headerless export) a tab-separated EC-Lab column line."""
+    head = head_text(raw, 4096).lstrip("\ufeff")
+    lines = [line for line in re.split(r"\r\n|\r|\n", head)[:3]]
+    if not lines:
+        return False
+    if lines[0].strip() in MAGIC_LINES:
+        return True
+    first = next((line for line in lines if line.strip()), "")
+    return _looks_like_column_line(first)
+
+
+# --------------------------------------------------------------------------- helpers shared with .mpr
+
+
+def split_reference(text: str, decimal: str = ".") -> dict[str, Any]:
+    """Split EC-Lab's reference electrode text into name and potential.
+
+    ``"SCE Saturated Calomel Electrode (0.241 V)"`` gives ``reference_electrode``
+    ``"SCE"``, ``reference_E_V`` 0.241 (EC-Lab states the potential vs SHE) and
+    ``reference_electrode_label`` with the full text. The short name is the first
+    word only when it is the initials of the words after it (``SCE`` = Saturated
+    Calomel Electrode); otherwise the name is kept whole (``Ag/AgCl 3M``,
+    ``Li+/Li``). ``(unspecified)`` and empty text give an empty dict.
+    """
+    text = text.strip()
+    if not text or text.lower() in ("(unspecified)", "unspecified", "none", "<none>"):
+        return {}
+    out: dict[str, Any] = {"reference_electrode_label": text}
+    name = text
+    m = re.match(r"^(.*?)\s*\(\s*([-+]?\d+(?:[.,]\d*)?)\s*V\s*\)\s*$", text)
+    if m:
+        name = m.group(1).strip()
+        out["reference_E_V"] = float(m.group(2).replace(",", "."))
+    words = name.split()
+    if len(words) >= 3 and words[0].upper() == "".join(w[0] for w in words[1:]).upper():
+        name = words[0]
+    if name:
+        out["reference_electrode"] = name
+    return out
+
+
+def select_columns(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Pick and convert vendor columns to canonical SI columns.
+
+    Returns the canonical arrays and, for each, the vendor column it came from.
+    ``cycle`` is not handled here (see :func:`spectrum_index`).
+    """
+    out: dict[str, np.ndarray] = {}
+    used: dict[str, str] = {}
+    for canonical, candidates in _COLUMN_CANDIDATES.items():
+        for vendor, scale in candidates:
+            if vendor in columns:
+                out[canonical] = np.asarray(columns[vendor], dtype=float) * scale
+                used[canonical] = vendor
+                break
+    return out, used
+
+
+def spectrum_starts(freq_Hz: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows where a new impedance sweep starts (frequency reset).
+
+    A sweep runs one way in log-frequency; a step against that direction larger
+    than half the file's log-frequency span starts a new sweep. Small backward
+    steps (repeated or re-measured points) do not.
+    """
+    freq = np.asarray(freq_Hz, dtype=float)
+    starts = np.zeros(freq.size, dtype=bool)
+    ok = np.isfinite(freq) & (freq > 0)
+    if ok.sum() < 3:
+        return starts
+    idx = np.flatnonzero(ok)
+    logf = np.log10(freq[idx])
+    steps = np.diff(logf)
+    moving = steps[steps != 0]
+    if moving.size == 0:
+        return starts
+    direction = np.sign(np.median(moving)) or 1.0
+    span = logf.max() - logf.min()
+    jumps = (steps * direction < 0) & (np.abs(steps) > 0.5 * span)
+    starts[idx[1:][jumps]] = True
+    return starts
+
+
+def spectrum_index(freq_Hz: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
+    """Spectrum number per row of an impedance file.
+
+    EC-Lab counts repeated sweeps in ``cycle number`` when the technique loops;
+    when that column is absent or constant, sweeps are told apart by frequency
+    resets and numbered from the file's cycle value (else from 1).
+    """
+    if cycle is not None and cycle.size and np.unique(cycle).size > 1:
+        return cycle.astype(np.int64)
+    base = int(cycle[0]) if cycle is not None and cycle.size else 1
+    return base + np.cumsum(spectrum_starts(freq_Hz)).astype(np.int64)
+
+
+def cycle_ints(values: np.ndarray, what: str) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)):
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ReaderError(
+            f"the '{what}' column has an unreadable value at data row {bad + 1}; "
+            "the file may be damaged, re-export it from EC-Lab"
+        )
+    return np.rint(values).astype(np.int64)
+
+
+def build_measurement(columns: Mapping[str, np.ndarray], meta: dict[str, Any]) -> Measurement:
+    """Canonical :class:`Measurement` from vendor-named columns (shared by .mpt and .mpr)."""
+    canonical, used = select_columns(columns)
+    cycle = cycle_ints(columns[_CYCLE_COLUMN], _CYCLE_COLUMN) if _CYCLE_COLUMN in columns else None
+    if "freq_Hz" in canonical:
+        spectra = spectrum_index(canonical["freq_Hz"], cycle)
+        canonical["cycle"] = spectra
+        used["cycle"] = _CYCLE_COLUMN if cycle is not None and np.unique(cycle).size > 1 else "frequency resets"
+        finite = canonical["freq_Hz"][np.isfinite(canonical["freq_Hz"])]
+        meta["n_spectra"] = int(np.unique(spectra).size) if finite.size else 0
+    elif cycle is not None:
+        canonical["cycle"] = cycle
+        used["cycle"] = _CYCLE_COLUMN
+    if "temperature_C" in canonical:
+        t = canonical["temperature_C"][np.isfinite(canonical["temperature_C"])]
+        if t.size:
+            meta["temperature_C"] = float(np.mean(t))
+    meta["columns_used"] = used
+    return Measurement(data=canonical_frame(canonical), meta=meta)
+
+
+# --------------------------------------------------------------------------- header
+
+
+_UNIT_SCALE_V_S = {"V/s": 1.0, "mV/s": 1e-3, "µV/s": 1e-6, "uV/s": 1e-6, "mV/min": 1e-3 / 60, "V/min": 1 / 60}
+
+
+def _number(text: str, decimal: str) -> float:
+    m = re.match(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)", text)
+    if not m:
+        return float("nan")
+    s = m.group(1)
+    if decimal == ",":
+        s = s.replace(",", ".")
+    try:
+        return float(s)
+    except ValueError:
+        return float("nan")
+
+
+def parse_eclab_datetime(text: str) -> str | None:
+    """ISO 8601 from EC-Lab's ``Acquisition started on`` value, or None if ambiguous.
+
+    EC-Lab writes ``MM/DD/YYYY HH:MM:SS[.fff]`` with slashes, whatever the decimal
+    mark (yadg and galvani parse it the same way; the corpus files' own names
+    confirm the order). A first field above 12 can only be a day. Dates with dots or
+    dashes follow the PC's locale, so they are read only when unambiguous.
+    """
+    m = re.match(
+        r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*$", text
+    )
+    if not m:
+        return None
+    a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+    hh, mm, ss = int(m.group(5)), int(m.group(6)), int(m.group(7))
+    micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
+    if a > 12 and b <= 12:
+        day, month = a, b
+    elif b > 12 and a <= 12:
+        month, day = a, b
+    elif sep == "/":
+        month, day = a, b
+    else:
+        return None
+    try:
+        return datetime(year, month, day, hh, mm, ss, micro).isoformat()
+    except ValueError:
+        return None
+
+
+def _is_parameter_line(line: str) -> bool:
+    # 20-character key column then values: "dE/dt               20.000      "
+    return (
+        len(line) > 20
+        and not line[0].isspace()
+        and line[19] == " "
+        and " : " not in line
+        and not line.startswith(("Loop ", "for DX"))
+    )
+
+
+def _parameters(header: Sequence[str]) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    previous = ""
+    for line in header:
+        if not _is_parameter_line(line):
+            continue
+        key = line[:20].strip()
+        values = [line[i : i + 20].strip() for i in range(20, len(line), 20)]
+        values = [v for v in values if v] or [""]
+        if key == "vs." and previous:
+            key = f"{previous} vs."
+        else:
+            previous = key
+        params.setdefault(key, values)
+    return params
+
+
+def _key_values(header: Sequence[str]) -> dict[str, str]:
+    kv: dict[str, str] = {}
+    for line in header:
+        stripped = line.strip()
+        if " : " in stripped or stripped.endswith(" :"):
+            key, _, value = stripped.partition(" :")
+            key = key.strip()
+            value = value.strip()
+            if key and key not in kv:
+                kv[key] = value
+    return kv
+
+
+def _one_value(values: list[str], scale: float, decimal: str) -> float | list[float] | None:
+    numbers = [_number(v, decimal) * scale for v in values]
+    numbers = [n for n in numbers if np.isfinite(n)]
+    if not numbers:
+        return None
+    if all(np.isclose(n, numbers[0], rtol=1e-9, atol=0) for n in numbers):
+        return numbers[0]
+    return numbers
+
+
+def parse_header(header: Sequence[str], decimal: str) -> dict[str, Any]:
+    """Metadata from the EC-Lab header lines (everything between line 2 and the column line)."""
+    meta: dict[str, Any] = {}
+    # The technique label is the first non-empty line after "Nb header lines".
+    label = next((line.strip() for line in header if line.strip()), "")
+    if label and " : " not in label:
+        meta["technique_label"] = label
+        technique = technique_from_label(label)
+        if technique:
+            meta["technique"] = technique
+    kv = _key_values(header)
+    params = _parameters(header)
+
+    started = kv.get("Acquisition started on")
+    if started:
+        meta["start_time_text"] = started
+        iso = parse_eclab_datetime(started)
+        if iso:
+            meta["start_time"] = iso
+    area = kv.get("Electrode surface area")
+    if area:
+        value = _number(area, decimal)
+        unit = area.split()[-1] if len(area.split()) > 1 else ""
+        scale = {"cm²": 1.0, "cm2": 1.0, "mm²": 0.01, "mm2": 0.01, "m²": 1e4, "m2": 1e4}.get(unit)
+        # EC-Lab shows 0.000 when no area was entered: that is not an area.
+        if scale is not None and np.isfinite(value) and value > 0:
+            meta["area_cm2"] = value * scale
+    if "Reference electrode" in kv:
+        meta.update(split_reference(kv["Reference electrode"], decimal))
+    mass = kv.get("Characteristic mass")
+    if mass:
+        value = _number(mass, decimal)
+        unit = mass.split()[-1] if len(mass.split()) > 1 else ""
+        scale = {"g": 1.0, "mg": 1e-3, "µg": 1e-6}.get(unit)
+        if scale is not None and np.isfinite(value):
+            meta["characteristic_mass_g"] = value * scale
+    for key, meta_key in (
+        ("Device", "instrument"),
+        ("Run on channel", "channel"),
+        ("Electrode material", "electrode_material"),
+        ("Electrolyte", "electrolyte"),
+        ("Comments", "comments"),
+        ("File", "original_file"),
+    ):
+        if kv.get(key):
+            meta[meta_key] = kv[key]
+    for line in header:
+        m = re.match(r"^\s*((?:EC|BT)-Lab for windows v\S+)", line, re.IGNORECASE)
+        if m:
+            meta["software"] = m.group(1)
+            break
+    if "Number of loops" in kv:
+        n = _number(kv["Number of loops"], decimal)
+        if np.isfinite(n):
+            meta["n_loops"] = int(n)
+
+    if "dE/dt" in params:
+        unit = (params.get("dE/dt unit") or ["mV/s"])[0]
+        scale = _UNIT_SCALE_V_S.get(unit)
+        if scale is not None:
+            rate = _one_value(params["dE/dt"], scale, decimal)
+            if isinstance(rate, list):
+                meta["scan_rates_V_s"] = rate
+            elif rate is not None:
+                meta["scan_rate_V_s"] = rate
+        else:
+            meta["scan_rate_text"] = f"{params['dE/dt'][0]} {unit}"
+    if "Va (mV)" in params:
+        amplitude = _one_value(params["Va (mV)"], 1e-3, decimal)
+        if amplitude is not None:
+            meta["ac_amplitude_V"] = amplitude
+
+    # iR compensation: ZIR / "Manual IR compensation" set the level used by the
+    # techniques run *after* them, so there it is a setting, not a property of this data.
+    if "comp. level (%)" in params:
+        level = _one_value(params["comp. level (%)"], 0.01, decimal)
+        mode = (params.get("comp. mode") or [""])[0]
+        sets_later = label.lower().startswith(("ir compensation", "manual ir"))
+        if level is not None:
+            if sets_later:
+                meta["ir_compensation_setting"] = level
+            else:
+                meta["instrument_ir_compensation"] = level
+        if mode:
+            meta["ir_compensation_mode"] = mode
+    if "Ru" in params:
+        unit = (params.get("unit Ru") or ["Ohm"])[0]
+        scale = {"Ohm": 1.0, "mOhm": 1e-3, "kOhm": 1e3}.get(unit)
+        if scale is not None:
+            ru = _one_value(params["Ru"], scale, decimal)
+            if ru is not None:
+                meta["ir_compensation_ru_ohm"] = ru
+    return meta
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _locate(lines: list[str], name: str) -> tuple[int, list[str]]:
+    """Index of the column line and the header lines before it."""
+    first = lines[0].strip().lstrip("\ufeff") if lines else ""
+    if first not in MAGIC_LINES:
+        start = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if start is None or not _looks_like_column_line(lines[start]):
+            raise ReaderError(
+                "not an EC-Lab .mpt: it neither starts with 'EC-Lab ASCII FILE' nor with "
+                "an EC-Lab column line; re-export it from EC-Lab as text"
+            )
+        return start, []
+    if len(lines) < 2:
+        raise ReaderError(
+            "the file ends after its first line; it is truncated, re-export it from EC-Lab"
+        )
+    m = re.match(r"^\s*Nb header lines\s*:\s*(\d+)\s*$", lines[1])
+    if not m:
+        raise ReaderError(
+            f"line 2 should read 'Nb header lines : N' but reads {lines[1].strip()[:60]!r}; "
+            "the header was edited, re-export the file from EC-Lab"
+        )
+    n_header = int(m.group(1))
+    if n_header < 3:
+        raise ReaderError(
+            f"'Nb header lines : {n_header}' is impossible (at least 3: magic, count, "
+            "column line); the header was edited, re-export the file from EC-Lab"
+        )
+    if len(lines) < n_header:
+        found = next((i for i, line in enumerate(lines) if i > 1 and _looks_like_column_line(line)), None)
+        hint = (
+            f" The column names are on line {found + 1}: if the file was edited, set "
+            f"'Nb header lines : {found + 1}'; otherwise re-export it from EC-Lab."
+            if found is not None
+            else " The file is truncated inside its header; re-export it from EC-Lab."
+        )
+        raise ReaderError(
+            f"the header claims {n_header} lines but the file has only {len(lines)} lines.{hint}"
+        )
+    column_line = lines[n_header - 1]
+    if not _looks_like_column_line(column_line):
+        found = next((i for i, line in enumerate(lines) if i > 1 and _looks_like_column_line(line)), None)
+        where = f"they are on line {found + 1}" if found is not None else "no column line was found"
+        raise ReaderError(
+            f"'Nb header lines : {n_header}' puts the column names on line {n_header}, but "
+            f"that line is {column_line.strip()[:60]!r} ({where}); the header was edited: "
+            "correct the count or re-export the file from EC-Lab"
+        )
+    return n_header - 1, lines[2 : n_header - 1]
+
+
+def _header_decimal(header: Sequence[str]) -> str:
+    values = []
+    for line in header:
+        if _is_parameter_line(line):
+            values.extend(v.strip() for v in re.split(r"\s{2,}", line[20:]) if v.strip())
+        elif " : " in line:
+            values.append(line.partition(" : ")[2].split(" ")[0])
+    return guess_decimal(["\t".join(values)], "\t")
+
+
+def _floats(cells: list[str], decimal: str) -> np.ndarray:
+    if decimal == ",":
+        cells = [c.replace(",", ".") for c in cells]
+    try:
+        return np.array(cells, dtype=float)
+    except ValueError:
+        return column_floats(cells, ".")
+
+
+def parse(raw: bytes, name: str) -> Measurement:
+    """Parse an EC-Lab ``.mpt`` export into a canonical :class:`Measurement`."""
+    lines = _split_lines(decode(raw))
+    col_index, header = _locate(lines, name)
+    names = [c.strip() for c in lines[col_index].split("\t")]
+    while names and not names[-1]:
+        names.pop()
+    data_lines = [line for line in lines[col_index + 1 :] if line.strip()]
+    decimal = (
+        guess_decimal(data_lines[:200], "\t") if data_lines else _header_decimal(header)
+    )
+    meta = parse_header(header, decimal) if header else {}
+    if not header:
+        meta["header"] = "none (exported without header)"
+    if decimal == ",":
+        meta["decimal"] = ","
+
+    if not data_lines and str(meta.get("technique_label", "")).lower().startswith("ir compensation"):
+        level = meta.get("ir_compensation_setting")
+        applied = (
+            f" (this one set {level:.0%} compensation, mode {meta.get('ir_compensation_mode', '?')})"
+            if isinstance(level, float)
+            else ""
+        )
+        raise EmptyDataError(
+            "EC-Lab ZIR (IR compensation) export with no data rows: ZIR only measures Ru to "
+            f"compensate the techniques run after it{applied}. Set instrument_ir_compensation "
+            "(and ru_ohm if known) in sample.yaml for those files, and move this file out of raw/"
+        )
+    rows = [line.split("\t") for line in data_lines]
+    n_cols = len(names)
+    for i, row in enumerate(rows):
+        if len(row) < n_cols:
+            line_no = col_index + 2 + lines[col_index + 1 :].index(data_lines[i])
+            raise ReaderError(
+                f"data line {line_no} has {len(row)} of {n_cols} values; the file is "
+                "truncated or was edited, re-export it from EC-Lab"
+            )
+    wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | {_CYCLE_COLUMN}
+    columns: dict[str, np.ndarray] = {}
+    for j, col in enumerate(names):
+        if col in wanted and col not in columns:  # first of duplicated names (e.g. <I>/mA twice)
+            columns[col] = _floats([row[j] for row in rows], decimal)
+    if not ({"E_V", "I_A", "freq_Hz"} & set(select_columns(columns)[0])):
+        raise ReaderError(
+            f"no potential, current or frequency column among {names[:12]}; "
+            "export Ewe/V, <I>/mA (or freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm) from EC-Lab"
+        )
+    return build_measurement(columns, meta)
