@@ -1,0 +1,245 @@
+"""Sample metadata: ``raw/<sample>/sample.yaml`` over the config's ``defaults:``.
+
+Precedence for every key: ``sample.yaml`` > what the file header says > config
+``defaults``. :func:`resolve_file_metadata` returns the values *and* where each came
+from, so that every table row can say which area, reference or pH was used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from echem.errors import MetadataError
+
+SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+REACTIONS = ("HER", "OER", "none", "auto")
+
+
+def _number(value: Any, key: str, *, minimum: float | None = None, maximum: float | None = None,
+            exclusive_min: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MetadataError(f"{key} must be a number, got {value!r}")
+    v = float(value)
+    if minimum is not None and (v < minimum or (exclusive_min and v == minimum)):
+        bound = f"> {minimum:g}" if exclusive_min else f">= {minimum:g}"
+        raise MetadataError(f"{key} must be {bound}, got {value!r}")
+    if maximum is not None and v > maximum:
+        raise MetadataError(f"{key} must be <= {maximum:g}, got {value!r}")
+    return v
+
+
+def _positive(key):
+    return lambda v: _number(v, key, minimum=0.0, exclusive_min=True)
+
+
+def _fraction(key):
+    return lambda v: _number(v, key, minimum=0.0, maximum=1.0)
+
+
+def _string(key):
+    def check(v):
+        if not isinstance(v, str) or not v.strip():
+            raise MetadataError(f"{key} must be a non-empty text, got {v!r}")
+        return v.strip()
+    return check
+
+
+def _reaction(v):
+    if isinstance(v, str):
+        for r in REACTIONS:
+            if v.strip().lower() == r.lower():
+                return r
+    raise MetadataError(f"reaction must be one of {', '.join(REACTIONS)}, got {v!r}")
+
+
+def _reference(v):
+    if isinstance(v, str) and v.strip():
+        return v.strip()
+    if isinstance(v, Mapping):
+        unknown = set(v) - {"name", "E_vs_SHE_V"}
+        if unknown or "E_vs_SHE_V" not in v:
+            raise MetadataError(
+                "reference_electrode as a mapping needs exactly {name: ..., E_vs_SHE_V: ...}, "
+                f"got {dict(v)!r}"
+            )
+        return {"name": str(v.get("name", "custom")),
+                "E_vs_SHE_V": _number(v["E_vs_SHE_V"], "reference_electrode.E_vs_SHE_V")}
+    raise MetadataError(f"reference_electrode must be a name such as 'Hg/HgO' or "
+                        f"{{name: ..., E_vs_SHE_V: ...}}, got {v!r}")
+
+
+_GEOMETRY_KEYS = {
+    "through-plane": ("thickness_cm", "area_cm2"),
+    "in-plane": ("gap_cm", "length_cm", "thickness_cm"),
+}
+
+
+def _geometry(v):
+    if not isinstance(v, Mapping) or v.get("kind") not in _GEOMETRY_KEYS:
+        raise MetadataError(
+            "geometry must be {kind: through-plane, thickness_cm, area_cm2} or "
+            f"{{kind: in-plane, gap_cm, length_cm, thickness_cm}}, got {v!r}"
+        )
+    needed = _GEOMETRY_KEYS[v["kind"]]
+    extra = set(v) - set(needed) - {"kind"}
+    if extra:
+        raise MetadataError(f"geometry ({v['kind']}) has unknown key(s) {sorted(extra)}; "
+                            f"{_suggest(sorted(extra)[0], needed)}expected {', '.join(needed)}")
+    out = {"kind": v["kind"]}
+    for key in needed:
+        if key not in v:
+            raise MetadataError(f"geometry ({v['kind']}) is missing {key}")
+        out[key] = _number(v[key], f"geometry.{key}", minimum=0.0, exclusive_min=True)
+    return out
+
+
+def _temperature_map(v):
+    if not isinstance(v, Mapping):
+        raise MetadataError(f"temperature_C must map file names to °C, e.g. {{eis_300C.mpt: 300}}, got {v!r}")
+    return {str(k): _number(t, f"temperature_C[{k}]", minimum=-273.15) for k, t in v.items()}
+
+
+def _window(v):
+    if (not isinstance(v, (list, tuple)) or len(v) != 2):
+        raise MetadataError(f"tafel_window_mV must be [low, high] overpotentials in mV, got {v!r}")
+    lo, hi = (_number(x, "tafel_window_mV", minimum=0.0) for x in v)
+    if hi <= lo:
+        raise MetadataError(f"tafel_window_mV must have low < high, got {v!r}")
+    return [lo, hi]
+
+
+#: Every key a ``sample.yaml`` may hold, with its validator. The same keys, with the
+#: same meaning, form ``defaults:`` in config/config.yaml (a test keeps them in step).
+SAMPLE_KEYS: dict[str, Any] = {
+    "series": _string("series"),
+    "reaction": _reaction,
+    "area_cm2": _positive("area_cm2"),
+    "reference_electrode": _reference,
+    "pH": lambda v: _number(v, "pH", minimum=-2.0, maximum=16.0),
+    "ir_compensation": _fraction("ir_compensation"),
+    "ru_ohm": lambda v: _number(v, "ru_ohm", minimum=0.0),
+    "ru_err_ohm": lambda v: _number(v, "ru_err_ohm", minimum=0.0),
+    "instrument_ir_compensation": _fraction("instrument_ir_compensation"),
+    "loading_mg_cm2": _positive("loading_mg_cm2"),
+    "specific_capacitance_mF_cm2": _positive("specific_capacitance_mF_cm2"),
+    "electrolyte": _string("electrolyte"),
+    "geometry": _geometry,
+    "temperature_C": _temperature_map,
+    "circuit": _string("circuit"),
+    "tafel_window_mV": _window,
+    "notes": lambda v: str(v),
+}
+
+
+def _suggest(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if not close:
+        close = [k for k in known if k.lower() == key.lower()]
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def validate_sample_metadata(raw: Mapping[str, Any] | None, where: str = "sample.yaml") -> dict[str, Any]:
+    """Check keys and values of a sample.yaml mapping; return the cleaned mapping.
+
+    ``None`` values mean "not set" and are dropped. Raises :class:`MetadataError`
+    naming the key, with a did-you-mean suggestion for unknown keys.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise MetadataError(f"{where}: must be a mapping of key: value lines, got {type(raw).__name__}")
+    clean: dict[str, Any] = {}
+    for key, value in raw.items():
+        key = str(key)
+        if key not in SAMPLE_KEYS:
+            raise MetadataError(
+                f"{where}: unknown key '{key}'; {_suggest(key, SAMPLE_KEYS)}"
+                f"known keys: {', '.join(SAMPLE_KEYS)}"
+            )
+        if value is None:
+            continue
+        try:
+            clean[key] = SAMPLE_KEYS[key](value)
+        except MetadataError as exc:
+            raise MetadataError(f"{where}: {exc}") from None
+    return clean
+
+
+def load_sample_yaml(path: str | Path) -> dict[str, Any]:
+    """Read and validate ``sample.yaml`` (JSON is valid YAML). Missing file -> ``{}``."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise MetadataError(f"{path.name}: not valid YAML ({exc}); fix the syntax "
+                            "(key: value, one per line)") from None
+    return validate_sample_metadata(raw, where=path.name)
+
+
+def default_series(sample_id: str) -> str:
+    """Series name when sample.yaml gives none: the part of the id before the first ``_``."""
+    return sample_id.split("_", 1)[0]
+
+
+#: Keys a file header can supply, mapped to the Measurement.meta key.
+HEADER_KEYS = {"area_cm2": "area_cm2", "reference_electrode": "reference_electrode"}
+
+
+def resolve_sample_metadata(sample_id: str, sample_yaml: Mapping[str, Any],
+                            defaults: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge sample.yaml over config defaults; return (values, source per key)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in SAMPLE_KEYS:
+        if key in sample_yaml:
+            values[key], sources[key] = sample_yaml[key], "sample.yaml"
+        elif defaults.get(key) is not None:
+            values[key], sources[key] = defaults[key], "config defaults"
+        else:
+            values[key], sources[key] = None, "unset"
+    if values["series"] is None:
+        values["series"], sources["series"] = default_series(sample_id), "sample id"
+    return values, sources
+
+
+def resolve_file_metadata(sample_values: Mapping[str, Any], sample_sources: Mapping[str, str],
+                          file_meta: Mapping[str, Any], file_name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Values for one file: sample.yaml > file header > config defaults.
+
+    Also resolves the file's temperature: sample.yaml ``temperature_C`` map, else the
+    file's own value, else a ``_300C``/``_573K`` part of the file name.
+    """
+    values = dict(sample_values)
+    sources = dict(sample_sources)
+    for key, meta_key in HEADER_KEYS.items():
+        header_value = file_meta.get(meta_key)
+        if sources.get(key) != "sample.yaml" and header_value not in (None, ""):
+            values[key], sources[key] = header_value, "file header"
+    if file_meta.get("instrument_ir_compensation") is not None and \
+            sources.get("instrument_ir_compensation") != "sample.yaml":
+        values["instrument_ir_compensation"] = file_meta["instrument_ir_compensation"]
+        sources["instrument_ir_compensation"] = "file header"
+
+    temps = sample_values.get("temperature_C") or {}
+    values.pop("temperature_C", None)
+    sources.pop("temperature_C", None)
+    if file_name in temps:
+        values["file_temperature_C"], sources["file_temperature_C"] = temps[file_name], "sample.yaml"
+    elif file_meta.get("temperature_C") is not None:
+        values["file_temperature_C"], sources["file_temperature_C"] = float(file_meta["temperature_C"]), "file header"
+    else:
+        from echem.arrhenius import temperature_C_from_name
+
+        t = temperature_C_from_name(file_name)
+        values["file_temperature_C"] = t
+        sources["file_temperature_C"] = "file name" if t is not None else "unset"
+    return values, sources

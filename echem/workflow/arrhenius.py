@@ -1,0 +1,119 @@
+"""Arrhenius stage glue: conductivity per temperature and activation energy per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from echem import audit
+from echem.errors import AnalysisError, MetadataError
+from echem.workflow.common import draw, prepare_dirs, read_json
+from echem.workflow.ingest import load_ingested
+from echem.workflow.run import StageRun
+from echem.workflow.tables import frame, write_csv
+
+
+def arrhenius_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
+                     outputs, log_path) -> None:
+    sample_dir = Path(sample_dir)
+    prepare_dirs(outputs.audit, outputs.figures)
+    ing = load_ingested(sample_dir)
+    fits = [f for f in read_json(eis_fits)["fits"] if f.get("temperature_C") is not None]
+    cond_rows: list[dict[str, Any]] = []
+    arr_rows: list[dict[str, Any]] = []
+    with StageRun("arrhenius", ing.sample, log_path, outputs.errors) as run:
+        try:
+            if ing.metadata_error:
+                return
+            geometry = ing.metadata.get("geometry")
+            temps = {f["temperature_C"] for f in fits}
+            if geometry is None:
+                if len(temps) >= 2:
+                    raise MetadataError(
+                        f"EIS at {len(temps)} temperatures but no geometry: set geometry in sample.yaml "
+                        "({kind: in-plane, gap_cm, length_cm, thickness_cm} or "
+                        "{kind: through-plane, thickness_cm, area_cm2}) to get conductivities")
+                return
+            if not fits:
+                raise AnalysisError("the sample has a geometry but no EIS fit with a known temperature; "
+                                    "name files like eis_300C.mpt or set temperature_C in sample.yaml")
+            arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_rows, arr_rows)
+        finally:
+            write_csv(frame(cond_rows, "conductivity"), outputs.conductivity)
+            write_csv(frame(arr_rows, "arrhenius"), outputs.arrhenius)
+
+
+def _acquisition_order(ing, fits):
+    """Fits in acquisition order: the file's start time when known, else file order."""
+    start = {f.file: (f.meta.get("start_time") or "") for f in ing.files}
+    order = {f.file: i for i, f in enumerate(ing.files)}
+    return sorted(fits, key=lambda f: (start.get(f["source_file"], ""), order.get(f["source_file"], 0),
+                                       f["file"]))
+
+
+def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_rows, arr_rows) -> None:
+    import numpy as np
+
+    from echem.arrhenius import arc_in_range, conductivity_S_cm, fit_arrhenius, split_runs
+
+    param = settings["resistance_param"]
+    fits = _acquisition_order(ing, fits)
+    labels = split_runs([f["temperature_C"] for f in fits], hints=[f["file"] for f in fits])
+    points = []
+    for f, run_label in zip(fits, labels):
+        with run.guard(f["file"]):
+            if param not in f["params"]:
+                raise AnalysisError(f"circuit {f['circuit']} has no {param}; set arrhenius.resistance_param "
+                                    f"to one of {', '.join(f['params'])}")
+            R = f["params"][param]["value"]
+            R_err = f["params"][param].get("stderr")
+            sigma, sigma_err = conductivity_S_cm(R, R_err if R_err is not None else 0.0, geometry)
+            values = {k: v["value"] for k, v in f["params"].items()}
+            in_range, reason = arc_in_range(values, np.array([f["freq_min_Hz"], f["freq_max_Hz"]]))
+            if not in_range:
+                run.warning(f"{f['file']}: excluded from the Arrhenius fit: {reason}")
+            cond_rows.append({"sample": ing.sample, "file": f["file"], "temperature_C": f["temperature_C"],
+                              "R_ohm": R, "R_err_ohm": R_err, "sigma_S_cm": sigma, "run": run_label,
+                              "used": bool(in_range)})
+            points.append({"file": f["file"], "sha256": f.get("sha256"), "T_C": f["temperature_C"],
+                           "T_source": f.get("temperature_source"), "sigma": sigma, "sigma_err": sigma_err,
+                           "run": run_label, "used": bool(in_range), "reason": reason})
+    results = {}
+    for run_label in sorted({p["run"] for p in points}):
+        used = [p for p in points if p["run"] == run_label and p["used"]]
+        with run.guard(f"{run_label} run"):
+            res = fit_arrhenius(np.array([p["T_C"] for p in used]), np.array([p["sigma"] for p in used]),
+                                np.array([p["sigma_err"] for p in used]), law=settings["law"],
+                                ref_T_C=settings["ref_C"])
+            results[run_label] = res
+            arr_rows.append({"sample": ing.sample, "law": res.law, "Ea_eV": res.Ea_eV, "Ea_err_eV": res.Ea_err_eV,
+                             "ref_T_C": res.ref_T_C, "sigma_ref_S_cm": res.sigma_ref_S_cm,
+                             "n_points": res.n_points, "r2": res.r2, "run": run_label})
+            audit.write(outputs.audit, audit.audit_name("arrhenius", run_label), audit.record(
+                stage="arrhenius", sample=ing.sample, file=[p["file"] for p in used],
+                sha256=[p["sha256"] for p in used], settings=dict(settings),
+                metadata={"geometry": geometry, "resistance_param": settings["resistance_param"]},
+                method={**res.audit, "points": [{k: v for k, v in p.items()} for p in points
+                                                if p["run"] == run_label]},
+                result={"Ea_eV": res.Ea_eV, "Ea_err_eV": res.Ea_err_eV, "prefactor": res.prefactor,
+                        "sigma_ref_S_cm": res.sigma_ref_S_cm, "sigma_ref_err_S_cm": res.sigma_ref_err_S_cm,
+                        "r2": res.r2, "n_points": res.n_points, "excluded": res.excluded},
+            ))
+            run.info(f"{run_label}: Ea = {res.Ea_eV:.4f} ± {res.Ea_err_eV:.4f} eV, "
+                     f"sigma({res.ref_T_C:g} C) = {res.sigma_ref_S_cm:.3g} S/cm")
+
+    def painter():
+        from echem.plots.arrhenius import plot_arrhenius
+        from echem.plots.figure import new_figure
+
+        fig, ax = new_figure()
+        series = {}
+        for run_label, res in results.items():
+            pts = [p for p in points if p["run"] == run_label and p["used"]]
+            series[f"{ing.sample} ({run_label})"] = (np.array([p["T_C"] for p in pts]),
+                                                     np.array([p["sigma"] for p in pts]), res)
+        plot_arrhenius(ax, series)
+        return fig
+
+    if results:
+        draw(run, Path(outputs.figures) / "arrhenius", formats, painter)

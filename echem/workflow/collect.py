@@ -1,0 +1,56 @@
+"""Collect per-sample tables into results/tables/ and draw the comparative figures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from echem.workflow.run import StageRun
+from echem.workflow.tables import concat_tables, frame, read_csv, write_table
+
+
+def collect_table(paths: Iterable[str], table: str, out_csv: str | Path, log_path: str | Path) -> None:
+    """Concatenate one table over all samples; write CSV and Parquet."""
+    with StageRun(f"collect {table}", "all", log_path, None) as run:
+        df = concat_tables(paths, table)
+        run.info(f"{len(df)} rows")
+        write_table(df, out_csv)
+
+
+def collect_errors(paths: Iterable[str], problems: list[dict[str, str]], out_csv: str | Path,
+                   log_path: str | Path) -> None:
+    """All error rows: discovery problems first, then every stage of every sample."""
+    import pandas as pd
+
+    with StageRun("collect errors", "all", log_path, None) as run:
+        frames = [frame(problems, "errors")] + [read_csv(p, "errors") for p in paths]
+        frames = [f for f in frames if not f.empty]
+        df = pd.concat(frames, ignore_index=True) if frames else frame([], "errors")
+        df = df.fillna("")
+        run.info(f"{len(df)} error rows")
+        for row in df.itertuples():
+            run.info(f"{row.sample} | {row.file} | {row.stage} | {row.error}")
+        write_table(df, out_csv)
+
+
+def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
+    """Fail the run (strict mode) when any input or fit failed."""
+    df = read_csv(errors_csv, "errors")
+    if len(df):
+        raise SystemExit(
+            f"strict mode: {len(df)} input(s) or fit(s) failed, see {errors_csv}; "
+            "fix them or set strict: false in config/config.yaml"
+        )
+    Path(out_path).write_text("no errors\n", encoding="utf-8")
+
+
+def comparative_figures(results_dir: str | Path, samples: list[str], out_dir: str | Path,
+                        formats: list[str], settings: Mapping[str, Any], log_path: str | Path) -> None:
+    """Comparative figures per series (see :mod:`echem.plots.compare`)."""
+    from echem.plots.compare import draw_all
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with StageRun("figures", "all", log_path, None) as run:
+        draw_all(Path(results_dir), samples, out, formats, settings, run)

@@ -1,0 +1,34 @@
+"""Helpers shared by the per-stage glue modules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def prepare_dirs(*dirs) -> None:
+    """Create (empty) output directories; Snakemake removes declared ones before a job."""
+    for d in dirs:
+        Path(d).mkdir(parents=True, exist_ok=True)
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def safe_stem(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
+
+
+def draw(run, stem: Path, formats, painter) -> None:
+    """Draw one figure with ``painter(fig_and_axes)``; a failure is a logged warning only."""
+    try:
+        from echem.plots.figure import save
+
+        fig = painter()
+        save(fig, stem, formats)
+    except Exception as exc:  # noqa: BLE001 - a figure must never cost the numbers
+        run.warning(f"figure {stem.name} not drawn: {type(exc).__name__}: {exc}")

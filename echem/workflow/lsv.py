@@ -1,0 +1,153 @@
+"""LSV stage glue: RHE scale, iR correction, overpotentials at the target current densities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from echem import audit
+from echem.errors import MetadataError
+from echem.workflow.common import draw, prepare_dirs, read_json, safe_stem
+from echem.workflow.ingest import load_ingested
+from echem.workflow.run import StageRun
+from echem.workflow.tables import atomic_write_bytes, frame, write_csv
+
+CURVE_COLUMNS = ("file", "reaction", "E_V", "E_RHE_V", "E_RHE_corr_V", "I_A", "j_mA_cm2", "eta_mV")
+
+
+def choose_ru(resolved: Mapping[str, Any], eis_fits: list[dict[str, Any]]) -> tuple[float | None, float, str]:
+    """Ru and its error: sample.yaml ``ru_ohm``, else the median Rs of the sample's EIS fits."""
+    import numpy as np
+
+    err = resolved.get("ru_err_ohm")
+    if resolved.get("ru_ohm") is not None:
+        return float(resolved["ru_ohm"]), float(err or 0.0), "sample.yaml ru_ohm"
+    usable = [f for f in eis_fits if f.get("rs_ohm") is not None and np.isfinite(f["rs_ohm"])]
+    if not usable:
+        return None, 0.0, "none (no ru_ohm in sample.yaml and no EIS in the sample)"
+    values = np.array([f["rs_ohm"] for f in usable], float)
+    ru = float(np.median(values))
+    stderrs = [f.get("rs_err_ohm") for f in usable if f.get("rs_err_ohm") is not None]
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    fit_err = float(np.median(stderrs)) if stderrs else 0.0
+    source = usable[0]["rs_source"] + (f" (median of {len(usable)} spectra)" if len(usable) > 1 else "")
+    return ru, float(err) if err is not None else float(np.hypot(fit_err, spread)), source
+
+
+def infer_reaction(E_RHE_V, I_A) -> str:
+    """HER or OER from the data: the sign of the current where it is largest in magnitude."""
+    import numpy as np
+
+    I = np.asarray(I_A, float)
+    k = int(np.nanargmax(np.abs(I)))
+    return "HER" if I[k] < 0 else "OER"
+
+
+def lsv_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
+               outputs, log_path) -> None:
+    import pandas as pd
+
+    sample_dir = Path(sample_dir)
+    prepare_dirs(outputs.audit, outputs.figures)
+    ing = load_ingested(sample_dir)
+    fits = read_json(eis_fits)["fits"]
+    rows: list[dict[str, Any]] = []
+    curves: list[Any] = []
+    with StageRun("lsv", ing.sample, log_path, outputs.errors) as run:
+        try:
+            if ing.metadata_error:
+                run.info("skipped: sample.yaml is invalid (see the ingest error)")
+                return
+            for rec in ing.by_technique("LSV"):
+                with run.guard(rec.file):
+                    curve = lsv_one(run, ing.sample, rec, fits, settings, formats, outputs, rows)
+                    if curve is not None:
+                        curves.append(curve)
+        finally:
+            write_csv(frame(rows, "overpotentials"), outputs.table)
+            table = pd.concat(curves, ignore_index=True) if curves else \
+                pd.DataFrame({c: pd.Series(dtype="float64") for c in CURVE_COLUMNS}).astype(
+                    {"file": "object", "reaction": "object"})
+            import io
+
+            buf = io.BytesIO()
+            table.to_parquet(buf, index=False)
+            atomic_write_bytes(outputs.curves, buf.getvalue())
+
+
+def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
+    import numpy as np
+
+    from echem.lsv import analyse_lsv
+    from echem.reference import offset_to_rhe_V, resolve_reference
+
+    r = rec.resolved
+    m = rec.measurement()
+    if r.get("area_cm2") is None:
+        raise MetadataError("no electrode area: the file gives none; set area_cm2 in sample.yaml")
+    if r.get("reference_electrode") is None:
+        raise MetadataError("no reference electrode: the file gives none; set reference_electrode "
+                            "(e.g. Hg/HgO, Ag/AgCl, RHE) and pH in sample.yaml")
+    reference = resolve_reference(r["reference_electrode"])
+    temperature = r.get("file_temperature_C") or 25.0
+    offset = offset_to_rhe_V(reference, r.get("pH"), temperature_C=temperature)
+    E = m.data["E_V"].to_numpy(float)
+    I = m.data["I_A"].to_numpy(float)
+    reaction = r.get("reaction") or "auto"
+    if reaction == "none":
+        run.info(f"{rec.file}: reaction is 'none'; skipped")
+        return None
+    reaction_source = rec.sources.get("reaction", "")
+    if reaction == "auto":
+        reaction, reaction_source = infer_reaction(E + offset, I), "inferred from the current's sign"
+    ru, ru_err, ru_source = choose_ru(r, fits)
+    fraction = float(r.get("ir_compensation") or 0.0) - float(r.get("instrument_ir_compensation") or 0.0)
+    if ru is None:
+        run.warning(f"{rec.file}: no Ru (no ru_ohm in sample.yaml, no EIS): overpotentials are NOT "
+                    "iR-corrected (ru_ohm empty, ir_fraction 0)")
+        fraction = 0.0
+    result = analyse_lsv(
+        E, I, area_cm2=float(r["area_cm2"]), reaction=reaction, offset_to_rhe_V=offset,
+        targets_mA_cm2=tuple(settings["targets_mA_cm2"]), ru_ohm=ru, ru_err_ohm=ru_err,
+        ir_fraction=fraction, sweep=settings["sweep"],
+        cycle=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
+    )
+    for row in result.rows:
+        rows.append({"sample": sample, "file": rec.file, **row})
+        if not row.get("reached"):
+            run.warning(f"{rec.file}: {row['target_mA_cm2']} mA/cm2 never reached in the selected sweep")
+    curve = result.curve.copy()
+    curve.insert(0, "reaction", reaction)
+    curve.insert(0, "file", rec.file)
+    used = {
+        "area_cm2": (r["area_cm2"], rec.sources.get("area_cm2")),
+        "reference_electrode": (r["reference_electrode"], rec.sources.get("reference_electrode")),
+        "reference_resolved": {"name": reference.name, "E_vs_SHE_V": reference.E_vs_SHE_V},
+        "pH": (r.get("pH"), rec.sources.get("pH")),
+        "offset_to_rhe_V": offset,
+        "temperature_C": temperature,
+        "reaction": (reaction, reaction_source),
+        "ru_ohm": (ru, ru_source), "ru_err_ohm": ru_err,
+        "ir_compensation": (r.get("ir_compensation"), rec.sources.get("ir_compensation")),
+        "instrument_ir_compensation": (r.get("instrument_ir_compensation"),
+                                       rec.sources.get("instrument_ir_compensation")),
+        "ir_fraction_applied": fraction,
+    }
+    audit.write(outputs.audit, audit.audit_name("lsv", rec.file), audit.record(
+        stage="lsv", sample=sample, file=rec.file, sha256=rec.meta.get("sha256"),
+        settings=dict(settings), metadata=used, method=result.audit, result={"rows": result.rows},
+    ))
+
+    def painter():
+        from echem.plots.figure import new_figure
+        from echem.plots.lsv import plot_polarisation
+
+        fig, ax = new_figure()
+        plot_polarisation(ax, {rec.file: result.curve}, settings["targets_mA_cm2"])
+        ax.set_title(f"{sample}: {rec.file}", fontsize=9)
+        return fig
+
+    draw(run, Path(outputs.figures) / safe_stem(rec.file), formats, painter)
+    run.info(f"{rec.file}: {reaction}, Ru={ru} ({ru_source}), f={fraction:.3f}, "
+             + ", ".join(f"eta@{row['target_mA_cm2']}={row['eta_mV']}" for row in result.rows))
+    return curve

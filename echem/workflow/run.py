@@ -1,0 +1,101 @@
+"""Bookkeeping of one per-sample job: the log, error rows, JSON-safe values."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from echem.errors import EchemError
+from echem.workflow.tables import atomic_write_text, frame, write_csv
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays, paths, datetimes and NaN into JSON-safe values."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+class StageRun:
+    """Collects the log lines and error rows of one stage for one sample.
+
+    Use as a context manager; on exit the log and the per-sample errors CSV are
+    written (atomically), whatever happened inside.
+    """
+
+    def __init__(self, stage: str, sample: str, log_path: str | Path | None, errors_path: str | Path | None):
+        self.stage = stage
+        self.sample = sample
+        self.log_path = Path(log_path) if log_path else None
+        self.errors_path = Path(errors_path) if errors_path else None
+        self.lines: list[str] = []
+        self.errors: list[dict[str, str]] = []
+
+    def __enter__(self) -> "StageRun":
+        self.info(f"{self.stage} for sample {self.sample}")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None:
+            self._record_exception("", exc)
+        self.close()
+        return True  # the error is recorded; the workflow goes on with other samples
+
+    def info(self, message: str) -> None:
+        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} INFO {message}")
+
+    def warning(self, message: str) -> None:
+        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} WARNING {message}")
+
+    def error(self, file: str, message: str) -> None:
+        """Record one actionable error row (sample, file, stage, error) and log it."""
+        message = " ".join(str(message).split())
+        self.errors.append({"sample": self.sample, "file": file, "stage": self.stage, "error": message})
+        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} ERROR {file or '-'}: {message}")
+
+    def _record_exception(self, file: str, exc: BaseException) -> None:
+        if isinstance(exc, EchemError):
+            self.error(file, str(exc))
+        else:
+            self.error(file, f"internal error in the {self.stage} stage ({type(exc).__name__}: {exc}); "
+                             "the traceback is in the log; please report it with the file")
+            self.lines.append("".join(traceback.format_exception(exc)))
+
+    @contextmanager
+    def guard(self, file: str = ""):
+        """Run a block; any exception becomes an error row for ``file`` and the job goes on."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - every failure must become a row, not a crash
+            self._record_exception(file, exc)
+
+    def close(self) -> None:
+        if self.errors_path is not None:
+            write_csv(frame(self.errors, "errors"), self.errors_path)
+        if self.log_path is not None:
+            atomic_write_text(self.log_path, "\n".join(self.lines) + "\n")

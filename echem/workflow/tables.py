@@ -1,0 +1,116 @@
+"""Output tables: the column contract of DESIGN.md and atomic CSV/Parquet writing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+#: Column order of every table in results/tables/ (the contract in DESIGN.md).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "overpotentials": ("sample", "file", "reaction", "target_mA_cm2", "eta_mV", "eta_err_mV",
+                       "E_RHE_V", "ru_ohm", "ir_fraction", "reached"),
+    "tafel": ("sample", "file", "slope_mV_dec", "slope_err_mV_dec", "j0_mA_cm2", "eta_lo_mV",
+              "eta_hi_mV", "r2", "n_points"),
+    "ecsa": ("sample", "cdl_mF", "cdl_err_mF", "cs_mF_cm2", "ecsa_cm2", "roughness_factor",
+             "sa_eta_mV", "sa_mA_cm2", "sa_err_mA_cm2", "mass_activity_A_g"),
+    "eis": ("sample", "file", "circuit", "param", "value", "stderr", "unit", "chi2", "kk_ok"),
+    "conductivity": ("sample", "file", "temperature_C", "R_ohm", "R_err_ohm", "sigma_S_cm", "run",
+                     "used"),
+    "arrhenius": ("sample", "law", "Ea_eV", "Ea_err_eV", "ref_T_C", "sigma_ref_S_cm",
+                  "n_points", "r2", "run"),
+    "errors": ("sample", "file", "stage", "error"),
+}
+
+
+def _atomic_target(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text so that readers see the old file or the complete new one, never half."""
+    path = Path(path)
+    tmp = _atomic_target(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = _atomic_target(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def frame(rows: Iterable[Mapping[str, Any]], table: str):
+    """DataFrame of ``rows`` with exactly the contract's columns for ``table``."""
+    import pandas as pd
+
+    columns = list(TABLE_COLUMNS[table])
+    df = pd.DataFrame(list(rows))
+    for col in columns:
+        if col not in df.columns:
+            df[col] = None
+    return df[columns]
+
+
+def write_csv(df, path: str | Path) -> None:
+    """Write a DataFrame as CSV atomically (full float precision)."""
+    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
+
+
+def write_table(df, csv_path: str | Path, parquet: bool = True) -> None:
+    """Write CSV and, beside it, Parquet; both atomically."""
+    import io
+
+    write_csv(df, csv_path)
+    if parquet:
+        buf = io.BytesIO()
+        out = df.copy()
+        for col in out.columns:
+            if out[col].dtype == object:
+                out[col] = out[col].map(lambda v: None if v is None else str(v) if not isinstance(v, (int, float, bool)) else v)
+        try:
+            out.to_parquet(buf, index=False)
+        except Exception:  # mixed object columns: store as text rather than lose the table
+            out.astype("string").to_parquet(buf, index=False)
+        atomic_write_bytes(Path(csv_path).with_suffix(".parquet"), buf.getvalue())
+
+
+def read_csv(path: str | Path, table: str | None = None):
+    """Read a table written by :func:`write_csv`; empty files give an empty frame."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        df = pd.DataFrame()
+    if table is not None:
+        for col in TABLE_COLUMNS[table]:
+            if col not in df.columns:
+                df[col] = pd.Series(dtype=object)
+        df = df[list(TABLE_COLUMNS[table])]
+    return df
+
+
+def concat_tables(paths: Iterable[str | Path], table: str):
+    """Concatenate per-sample tables into one, in the contract's column order."""
+    import pandas as pd
+
+    frames = [read_csv(p, table) for p in paths]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return frame([], table)
+    return pd.concat(frames, ignore_index=True)[list(TABLE_COLUMNS[table])]

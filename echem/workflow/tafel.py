@@ -1,0 +1,64 @@
+"""Tafel stage glue: fit each iR-corrected LSV of a sample with an automatic window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from echem import audit
+from echem.workflow.common import draw, prepare_dirs, safe_stem
+from echem.workflow.ingest import load_ingested
+from echem.workflow.run import StageRun
+from echem.workflow.tables import frame, write_csv
+
+
+def tafel_sample(sample_dir: str | Path, curves: str | Path, settings: Mapping[str, Any], formats,
+                 outputs, log_path) -> None:
+    import pandas as pd
+
+    from echem.tafel import fit_tafel
+
+    sample_dir = Path(sample_dir)
+    prepare_dirs(outputs.audit, outputs.figures)
+    ing = load_ingested(sample_dir)
+    table = pd.read_parquet(curves)
+    sha = {f.file: f.meta.get("sha256") for f in ing.files}
+    rows: list[dict[str, Any]] = []
+    with StageRun("tafel", ing.sample, log_path, outputs.errors) as run:
+        try:
+            window = ing.metadata.get("tafel_window_mV")
+            for file, curve in table.groupby("file", sort=False):
+                with run.guard(file):
+                    eta = curve["eta_mV"].to_numpy(float)
+                    j = curve["j_mA_cm2"].to_numpy(float)
+                    res = fit_tafel(eta, j, min_decades=settings["min_decades"], r2_min=settings["r2_min"],
+                                    window_mV=tuple(window) if window else None)
+                    rows.append({"sample": ing.sample, "file": file, "slope_mV_dec": res.slope_mV_dec,
+                                 "slope_err_mV_dec": res.slope_err_mV_dec, "j0_mA_cm2": res.j0_mA_cm2,
+                                 "eta_lo_mV": res.eta_lo_mV, "eta_hi_mV": res.eta_hi_mV, "r2": res.r2,
+                                 "n_points": res.n_points})
+                    audit.write(outputs.audit, audit.audit_name("tafel", file), audit.record(
+                        stage="tafel", sample=ing.sample, file=file, sha256=sha.get(file),
+                        settings=dict(settings),
+                        metadata={"window_mV": (window, "sample.yaml tafel_window_mV") if window
+                                  else (None, "automatic")},
+                        method=res.audit,
+                        result={k: getattr(res, k) for k in (
+                            "slope_mV_dec", "slope_err_mV_dec", "intercept_mV", "j0_mA_cm2",
+                            "j0_err_mA_cm2", "eta_lo_mV", "eta_hi_mV", "r2", "n_points")},
+                    ))
+                    run.info(f"{file}: {res.slope_mV_dec:.2f} ± {res.slope_err_mV_dec:.2f} mV/dec "
+                             f"in {res.eta_lo_mV:.1f}..{res.eta_hi_mV:.1f} mV")
+
+                    def painter(eta=eta, j=j, res=res, file=file):
+                        from echem.plots.figure import new_figure
+                        from echem.plots.lsv import plot_tafel
+
+                        fig, ax = new_figure()
+                        plot_tafel(ax, eta, j, res, file)
+                        ax.set_title(f"{ing.sample}: {file}", fontsize=9)
+                        return fig
+
+                    draw(run, Path(outputs.figures) / safe_stem(file), formats, painter)
+        finally:
+            write_csv(frame(rows, "tafel"), outputs.table)

@@ -1,0 +1,70 @@
+# Collect per-sample tables into results/tables/, draw comparative figures, strict check.
+
+from echem.workflow import collect as collect_stage
+
+TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
+TABLE_STAGE = {"overpotentials": "lsv", "tafel": "tafel", "ecsa": "ecsa", "eis": "eis",
+               "conductivity": "arrhenius", "arrhenius": "arrhenius"}
+STAGES = ("ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius")
+
+
+rule collect_table:
+    input:
+        lambda wc: per_sample(RES / "samples" / "{sample}" / "tables" / f"{wc.table}.csv"),
+    output:
+        csv=report(RES / "tables" / "{table}.csv", caption="../report/table.rst", category="Tables"),
+        parquet=RES / "tables" / "{table}.parquet",
+    wildcard_constraints:
+        table="|".join(TABLES),
+    log:
+        RES / "logs" / "collect" / "{table}.log",
+    run:
+        collect_stage.collect_table(list(input), wildcards.table, output.csv, log[0])
+
+
+rule collect_errors:
+    input:
+        [p for stage in STAGES for p in per_sample(RES / "samples" / "{sample}" / "errors" / f"{stage}.csv")],
+    output:
+        csv=report(RES / "tables" / "errors.csv", caption="../report/errors.rst", category="Tables"),
+        parquet=RES / "tables" / "errors.parquet",
+    params:
+        problems=DISCOVERY.problems,
+    log:
+        RES / "logs" / "collect" / "errors.log",
+    run:
+        collect_stage.collect_errors(list(input), params.problems, output.csv, log[0])
+
+
+rule figures:
+    input:
+        tables=[RES / "tables" / f"{t}.csv" for t in TABLES],
+        ingest=per_sample(RES / "samples" / "{sample}" / "ingest.json"),
+        curves=per_sample(RES / "samples" / "{sample}" / "lsv_curves.parquet"),
+        eis_fits=per_sample(RES / "samples" / "{sample}" / "eis_fits.json"),
+    output:
+        report(
+            directory(RES / "figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Comparative figures",
+        ),
+    params:
+        formats=config["report"]["formats"],
+        settings=config,
+    log:
+        RES / "logs" / "figures.log",
+    run:
+        collect_stage.comparative_figures(
+            results_dir=RES, samples=SAMPLES, out_dir=output[0], formats=params.formats,
+            settings=params.settings, log_path=log[0],
+        )
+
+
+rule strict_check:
+    input:
+        RES / "tables" / "errors.csv",
+    output:
+        RES / "tables" / "strict.ok",
+    run:
+        collect_stage.strict_check(input[0], output[0])
