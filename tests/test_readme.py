@@ -1,0 +1,24 @@
+"""The README's quick start is what CI runs."""
+
+import re
+
+from conftest import ROOT
+
+
+def _commands():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", quick, flags=re.S)
+
+
+def test_quick_start_has_exactly_two_commands():
+    commands = _commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert "snakemake --cores 2" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _commands()[1] in ci.splitlines()
