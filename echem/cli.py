@@ -24,10 +24,10 @@ def _inspect(args) -> int:
         print(dump_json(summary))
         return 0
     meta = summary["meta"]
-    print(f"file:       {args.file}")
+    print(f"{'file:':<18}{args.file}")
     for key in ("format", "vendor", "technique", "technique_source", "sha256"):
-        print(f"{key + ':':<12}{meta.get(key)}")
-    print(f"rows:       {summary['rows']}")
+        print(f"{key + ':':<18}{meta.get(key)}")
+    print(f"{'rows:':<18}{summary['rows']}")
     print("columns:")
     for col in summary["columns"]:
         lo, hi = summary["ranges"].get(col, (float("nan"), float("nan")))
