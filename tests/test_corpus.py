@@ -13,6 +13,10 @@ from echem import io
 ROWS = corpus_manifest()
 
 #: MANIFEST technique text -> canonical technique
+#: Real spectra that are inductive over most of their range (200 kHz..100 Hz of a cell
+#: dominated by lead inductance): the file says -Im(Z) < 0, so Z_im > 0 is physical.
+INDUCTIVE = {"ixdat_ixdat-large-test-files/dataset_with_loop_01_05_PEIS_DUSB0_C01.mpt"}
+
 EXPECTED = {"EIS": "EIS", "PEIS": "EIS", "GEIS": "EIS", "ZIR": "EIS", "LSV": "LSV", "CV": "CV",
             "CA": "CA", "CP": "CP", "OCV": "OCV"}
 
@@ -37,7 +41,8 @@ def test_corpus_file_reads(row, corpus_dir):
         freq = m.data["freq_Hz"].to_numpy()
         assert np.all(freq > 0)
         # physical sign: a capacitive arc has Z_im < 0 over most of the spectrum
-        assert np.mean(m.data["Z_im_ohm"].to_numpy() < 0) > 0.5
+        capacitive = np.mean(m.data["Z_im_ohm"].to_numpy() < 0)
+        assert capacitive < 0.5 if row["file"] in INDUCTIVE else capacitive > 0.5
     else:
         assert "E_V" in m.data.columns
         assert np.isfinite(m.data["E_V"]).mean() > 0.95
