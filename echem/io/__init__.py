@@ -192,4 +192,5 @@ def technique_from_data(data) -> str | None:
     return "LSV" if reversals <= 2 else "CV"
 
 
-__all__ = ["read", "read_bytes", "readers", "find_reader", "technique_from_label", "sha256_bytes"]
+__all__ = ["read", "read_bytes", "readers", "find_reader", "technique_from_label", "sha256_bytes",
+           "EmptyDataError", "ReaderError", "UnknownFormatError"]
