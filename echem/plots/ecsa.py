@@ -1,0 +1,90 @@
+"""Figures of the ECSA stage: the CV scan-rate series and the Cdl line.
+
+Object-oriented matplotlib only (callers pass an ``Axes``); no pyplot, because the
+workflow draws in threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _current_unit(max_abs_A: float) -> tuple[float, str]:
+    """Scale factor and label so currents read as 1-1000 of the unit."""
+    for factor, unit in ((1e9, "nA"), (1e6, "µA"), (1e3, "mA")):
+        if max_abs_A * factor < 1000:
+            return factor, unit
+    return 1.0, "A"
+
+
+def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_mid_V: float | None = None):
+    """Overlay CVs of a scan-rate series, coloured by scan rate (viridis, slow = dark).
+
+    ``cvs`` holds ``(scan_rate_V_s, E_V, I_A)`` per CV. ``E_mid_V``, if given, is marked
+    with a dotted vertical line (the potential the charging currents were read at).
+    Returns ``ax``.
+    """
+    from matplotlib import colormaps
+
+    cvs = sorted(cvs, key=lambda c: c[0])
+    if not cvs:
+        return ax
+    peak = max(float(np.nanmax(np.abs(np.asarray(i, float)))) for _, _, i in cvs)
+    factor, unit = _current_unit(peak)
+    cmap = colormaps["viridis"]
+    n = len(cvs)
+    for k, (v, E, I) in enumerate(cvs):
+        colour = cmap(0.9 * k / max(n - 1, 1))
+        ax.plot(np.asarray(E, float), np.asarray(I, float) * factor, color=colour, lw=1.0,
+                label=f"{v * 1e3:g} mV/s")
+    if E_mid_V is not None:
+        ax.axvline(E_mid_V, color="0.4", ls=":", lw=0.8)
+    ax.axhline(0.0, color="0.8", lw=0.5, zorder=0)
+    ax.set_xlabel("E / V vs ref.")
+    ax.set_ylabel(f"I / {unit}")
+    ax.legend(fontsize=7, frameon=False, title="scan rate", title_fontsize=7)
+    return ax
+
+
+def plot_cdl_fit(ax, result, scan_rates, i_a, i_c):
+    """Charging current against scan rate with the fitted Cdl line.
+
+    Filled circles: ``(i_a - i_c)/2`` and its line (slope ``Cdl``); open triangles:
+    ``i_a`` and ``-i_c`` with dashed lines (their slopes should agree with ``Cdl``).
+    ``result`` is a :class:`echem.ecsa.CdlResult`. Returns ``ax``.
+    """
+    v = np.asarray(scan_rates, float)
+    ia = np.asarray(i_a, float)
+    ic = np.asarray(i_c, float)
+    charging = 0.5 * (ia - ic)
+    factor, unit = _current_unit(float(np.nanmax(np.abs(np.concatenate([ia, ic])))))
+    v_mV = v * 1e3
+    grid = np.linspace(0.0, float(v.max()) * 1.05, 50)
+
+    audit = getattr(result, "audit", {}) or {}
+    err = result.cdl_err_F
+    err_txt = f" ± {err * 1e3:.2g}" if np.isfinite(err) else ""
+    ax.plot(v_mV, charging * factor, "o", color="#0072B2", ms=5, label="(i$_a$ − i$_c$)/2")
+    ax.plot(grid * 1e3, (result.cdl_F * grid + result.intercept_A) * factor, "-", color="#0072B2",
+            lw=1.2, label=f"C$_{{dl}}$ = {result.cdl_F * 1e3:.3g}{err_txt} mF, R² = {result.r2:.4f}")
+    for key, y, colour, marker, name in (
+        ("anodic_fit", ia, "#D55E00", "^", "i$_a$"),
+        ("cathodic_fit", -ic, "#009E73", "v", "−i$_c$"),
+    ):
+        fit = audit.get(key, {})
+        slope = fit.get("slope_F")
+        ax.plot(v_mV, y * factor, marker, mfc="none", color=colour, ms=5,
+                label=name if slope is None else f"{name}: {slope * 1e3:.3g} mF")
+        if slope is not None:
+            ax.plot(grid * 1e3, (slope * grid + fit.get("intercept_A", 0.0)) * factor, "--",
+                    color=colour, lw=0.8)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("scan rate / mV s$^{-1}$")
+    ax.set_ylabel(f"charging current / {unit}")
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+__all__ = ["plot_cv_overlay", "plot_cdl_fit"]
