@@ -74,8 +74,14 @@ def ecsa_one(run, ing, cvs, curves_path, settings, formats, outputs) -> dict[str
         cs, cs_source = float(meta["specific_capacitance_mF_cm2"]), ing.metadata_sources.get(
             "specific_capacitance_mF_cm2")
     else:
-        cs, cs_source = default_cs_mF_cm2(meta.get("electrolyte")), \
-            f"literature default for electrolyte {meta.get('electrolyte')!r}"
+        electrolyte = meta.get("electrolyte")
+        pH = meta.get("pH")
+        if electrolyte is None and pH is not None:
+            # the pH says which literature class applies when the electrolyte is not named
+            electrolyte = "alkaline" if pH >= 12 else "acid" if pH <= 2 else None
+        cs = default_cs_mF_cm2(electrolyte)
+        cs_source = f"literature default for electrolyte {electrolyte!r}" + \
+            (f" (from pH {pH:g})" if meta.get("electrolyte") is None else "")
     ecsa, ecsa_err = ecsa_cm2(cdl.cdl_F, cdl.cdl_err_F, cs)
     area = meta.get("area_cm2") or next((c.resolved.get("area_cm2") for c in cvs
                                          if c.resolved.get("area_cm2")), None)

@@ -1,0 +1,313 @@
+"""Comparative figures per series, drawn from the collected tables and per-sample outputs.
+
+One figure per kind and series, saved as ``results/figures/<series>_<kind>.<fmt>``:
+polarisation curves on the RHE scale, Tafel plots with the fitted windows, a summary of
+eta10 and Tafel slope, specific activity, the Cdl fits, Nyquist plots with fits, and
+Arrhenius plots. Each sample keeps its colour in every figure of its series.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _series_of(results_dir: Path, samples: list[str]) -> dict[str, list[str]]:
+    series: dict[str, list[str]] = defaultdict(list)
+    for s in samples:
+        path = results_dir / "samples" / s / "ingest.json"
+        name = s.split("_", 1)[0]
+        if path.is_file():
+            name = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("series") or name
+        series[name].append(s)
+    return {k: sorted(v) for k, v in sorted(series.items())}
+
+
+def _empty(name):
+    from echem.workflow.tables import frame
+
+    return frame([], name)
+
+
+def draw_all(results_dir: Path, samples: list[str], out: Path, formats, settings: Mapping[str, Any], run) -> None:
+    from echem.workflow.tables import read_csv
+
+    tables = {}
+    for name in ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius"):
+        path = results_dir / "tables" / f"{name}.csv"
+        tables[name] = read_csv(path, name) if path.is_file() else _empty(name)
+    for series, members in _series_of(results_dir, samples).items():
+        for kind, painter in (
+            ("polarisation", _polarisation), ("tafel", _tafel), ("eta_tafel_summary", _summary),
+            ("specific_activity", _specific_activity), ("cdl", _cdl), ("nyquist", _nyquist),
+            ("arrhenius", _arrhenius),
+        ):
+            try:
+                fig = painter(results_dir, series, members, tables, settings)
+            except Exception as exc:  # noqa: BLE001 - one figure must not cost the others
+                run.warning(f"{series} {kind}: figure not drawn ({type(exc).__name__}: {exc})")
+                continue
+            if fig is None:
+                continue
+            from echem.plots.figure import save
+
+            save(fig, out / f"{series}_{kind}", formats)
+            run.info(f"{series}_{kind} drawn")
+
+
+def _colours(members):
+    from echem.plots.figure import colour_for
+
+    return {s: colour_for(s, members) for s in members}
+
+
+def _curves(results_dir: Path, sample: str):
+    import pandas as pd
+
+    path = results_dir / "samples" / sample / "lsv_curves.parquet"
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def _polarisation(results_dir, series, members, tables, settings):
+    from echem.plots.figure import new_figure
+
+    colours = _colours(members)
+    fig, ax = new_figure(4.8, 3.6)
+    drawn = False
+    for s in members:
+        curves = _curves(results_dir, s)
+        if curves is None or curves.empty:
+            continue
+        file, curve = next(iter(curves.groupby("file", sort=True)))
+        ax.plot(curve["E_RHE_corr_V"], curve["j_mA_cm2"], color=colours[s], lw=1.3, label=s)
+        drawn = True
+    if not drawn:
+        return None
+    for target in settings["lsv"]["targets_mA_cm2"][:1]:
+        sign = -1 if (tables["overpotentials"]["reaction"] == "HER").any() else 1
+        ax.axhline(sign * target, color="0.6", lw=0.8, ls="--")
+    ax.set_xlabel("E / V vs RHE (iR-corrected)")
+    ax.set_ylabel("j / mA cm$^{-2}$")
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(f"{series}: polarisation curves", fontsize=9)
+    return fig
+
+
+def _tafel(results_dir, series, members, tables, settings):
+    import numpy as np
+
+    from echem.plots.figure import new_figure
+
+    colours = _colours(members)
+    tafel = tables["tafel"]
+    fig, ax = new_figure(4.8, 3.6)
+    drawn = False
+    for s in members:
+        curves = _curves(results_dir, s)
+        rows = tafel[tafel["sample"] == s]
+        if curves is None or curves.empty or rows.empty:
+            continue
+        row = rows.iloc[0]
+        curve = curves[curves["file"] == row["file"]]
+        j = np.abs(curve["j_mA_cm2"].to_numpy(float))
+        eta = curve["eta_mV"].to_numpy(float)
+        ok = j > 0
+        ax.plot(np.log10(j[ok]), eta[ok], color=colours[s], lw=1.0, alpha=0.5)
+        in_window = ok & (eta >= row["eta_lo_mV"]) & (eta <= row["eta_hi_mV"])
+        if in_window.any():
+            x = np.log10(j[in_window])
+            xs = np.linspace(x.min(), x.max(), 20)
+            ax.plot(xs, row["slope_mV_dec"] * (xs - np.log10(row["j0_mA_cm2"])), color=colours[s], lw=2.2,
+                    label=f"{s}: {row['slope_mV_dec']:.1f} mV dec$^{{-1}}$")
+        drawn = True
+    if not drawn:
+        return None
+    ax.set_xlabel("log$_{10}$(|j| / mA cm$^{-2}$)")
+    ax.set_ylabel("η / mV")
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(f"{series}: Tafel plots (thick: fitted window)", fontsize=9)
+    return fig
+
+
+def _summary(results_dir, series, members, tables, settings):
+    import numpy as np
+
+    from echem.plots.figure import new_figure
+
+    over = tables["overpotentials"]
+    tafel = tables["tafel"]
+    target = settings["lsv"]["targets_mA_cm2"][0]
+    eta = {}
+    for s in members:
+        rows = over[(over["sample"] == s) & (over["target_mA_cm2"].astype(float) == float(target))]
+        if not rows.empty and str(rows.iloc[0]["reached"]).lower() == "true":
+            eta[s] = (float(rows.iloc[0]["eta_mV"]), float(rows.iloc[0]["eta_err_mV"] or 0))
+    if not eta:
+        return None
+    colours = _colours(members)
+    fig, axes = new_figure(6.5, 3.4, ncols=2)
+    x = np.arange(len(members))
+    ax = axes[0, 0]
+    ax.bar(x, [eta.get(s, (np.nan, 0))[0] for s in members], yerr=[eta.get(s, (0, 0))[1] for s in members],
+           color=[colours[s] for s in members], capsize=2)
+    ax.set_ylabel(f"η$_{{{target:g}}}$ / mV")
+    ax2 = axes[0, 1]
+    slopes = [tafel[tafel["sample"] == s]["slope_mV_dec"].astype(float).iloc[0]
+              if (tafel["sample"] == s).any() else np.nan for s in members]
+    errs = [tafel[tafel["sample"] == s]["slope_err_mV_dec"].astype(float).iloc[0]
+            if (tafel["sample"] == s).any() else 0 for s in members]
+    ax2.bar(x, slopes, yerr=errs, color=[colours[s] for s in members], capsize=2)
+    ax2.set_ylabel("Tafel slope / mV dec$^{-1}$")
+    for a in (ax, ax2):
+        a.set_xticks(x, members, rotation=45, ha="right", fontsize=7)
+    fig.suptitle(f"{series}: overpotential at {target:g} mA cm$^{{-2}}$ and Tafel slope", fontsize=9)
+    return fig
+
+
+def _specific_activity(results_dir, series, members, tables, settings):
+    import numpy as np
+
+    from echem.plots.figure import new_figure
+
+    ecsa = tables["ecsa"]
+    rows = ecsa[ecsa["sample"].isin(members)].dropna(subset=["sa_mA_cm2"])
+    if rows.empty:
+        return None
+    colours = _colours(members)
+    fig, ax = new_figure(4.8, 3.4)
+    names = list(rows["sample"])
+    x = np.arange(len(names))
+    ax.bar(x, rows["sa_mA_cm2"].astype(float), yerr=rows["sa_err_mA_cm2"].astype(float).fillna(0),
+           color=[colours[s] for s in names], capsize=2)
+    ax.set_xticks(x, names, rotation=45, ha="right", fontsize=7)
+    eta = float(rows["sa_eta_mV"].iloc[0])
+    ax.set_ylabel(f"specific activity at η = {eta:g} mV / mA cm$^{{-2}}_{{ECSA}}$")
+    ax.set_title(f"{series}: specific activity", fontsize=9)
+    return fig
+
+
+def _cdl(results_dir, series, members, tables, settings):
+    import numpy as np
+
+    from echem.plots.figure import new_figure
+
+    colours = _colours(members)
+    fig, ax = new_figure(4.8, 3.6)
+    drawn = False
+    for s in members:
+        path = results_dir / "samples" / s / "audit" / "ecsa" / "ecsa__sample.json"
+        if not path.is_file():
+            continue
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        pts = rec["method"]["points"]
+        v = np.array([p["scan_rate_V_s"] for p in pts]) * 1e3
+        di = np.array([(p["i_anodic_A"] - p["i_cathodic_A"]) / 2 for p in pts]) * 1e3
+        cdl_mF = rec["result"]["cdl_mF"]
+        ax.plot(v, di, "o", color=colours[s], ms=4)
+        vs = np.linspace(0, v.max() * 1.05, 10)
+        intercept = np.mean(di - cdl_mF * v * 1e-3)
+        ax.plot(vs, intercept + cdl_mF * vs * 1e-3, color=colours[s], lw=1.2,
+                label=f"{s}: {cdl_mF:.3g} mF")
+        drawn = True
+    if not drawn:
+        return None
+    ax.set_xlabel("scan rate / mV s$^{-1}$")
+    ax.set_ylabel("(i$_a$ − i$_c$)/2 / mA")
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(f"{series}: double-layer capacitance", fontsize=9)
+    return fig
+
+
+def _nyquist(results_dir, series, members, tables, settings):
+    import numpy as np
+    import pandas as pd
+
+    from echem.plots.figure import new_figure
+
+    colours = _colours(members)
+    fig, ax = new_figure(4.8, 3.8)
+    drawn = False
+    for s in members:
+        fits_path = results_dir / "samples" / s / "eis_fits.json"
+        ingest_path = results_dir / "samples" / s / "ingest.json"
+        if not fits_path.is_file():
+            continue
+        fits = json.loads(fits_path.read_text(encoding="utf-8"))["fits"]
+        if not fits:
+            continue
+        # the spectrum nearest room temperature (or the first) represents the sample
+        fit = min(fits, key=lambda f: abs((f.get("temperature_C") or 25.0) - 25.0))
+        files = {r["file"]: r for r in json.loads(ingest_path.read_text(encoding="utf-8"))["files"]}
+        rec = files.get(fit["source_file"])
+        if not rec or rec.get("status") != "ok":
+            continue
+        data = pd.read_parquet(results_dir / "samples" / s / rec["canonical"])
+        if "#" in fit["file"] and "cycle" in data.columns:
+            data = data[data["cycle"] == int(fit["file"].rsplit("#", 1)[1])]
+        ax.plot(data["Z_re_ohm"], -data["Z_im_ohm"], "o", ms=2.5, color=colours[s], label=f"{s}: {fit['file']}")
+        try:
+            from impedance.models.circuits import CustomCircuit
+
+            values = [p["value"] for p in fit["params"].values()]
+            model = CustomCircuit(fit["circuit"], initial_guess=values)
+            f = np.logspace(np.log10(data["freq_Hz"].min()), np.log10(data["freq_Hz"].max()), 200)
+            Z = model.predict(f, use_initial=True)
+            ax.plot(Z.real, -Z.imag, "-", color=colours[s], lw=1.0)
+        except Exception:  # noqa: BLE001 - the data are still worth showing
+            pass
+        drawn = True
+    if not drawn:
+        return None
+    ax.set_xlabel("Z' / Ω")
+    ax.set_ylabel("−Z'' / Ω")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=6, frameon=False)
+    ax.set_title(f"{series}: Nyquist plots with fits", fontsize=9)
+    return fig
+
+
+def _arrhenius(results_dir, series, members, tables, settings):
+    import numpy as np
+
+    from echem.plots.arrhenius import plot_arrhenius
+    from echem.plots.figure import new_figure
+
+    cond = tables["conductivity"]
+    arr = tables["arrhenius"]
+    if cond[cond["sample"].isin(members)].empty:
+        return None
+    series_data = {}
+    for s in members:
+        for run_label, rows in cond[(cond["sample"] == s)].groupby("run"):
+            used = rows[rows["used"].astype(str).str.lower() == "true"]
+            fit = arr[(arr["sample"] == s) & (arr["run"] == run_label)]
+            if used.empty:
+                continue
+            res = None
+            if not fit.empty:
+                res = _FitView(fit.iloc[0])
+            label = s if run_label in ("single", "heating") else f"{s} ({run_label})"
+            if run_label == "cooling" and (cond[(cond["sample"] == s)]["run"] == "heating").any():
+                continue  # one curve per sample: heating (the usual published run)
+            series_data[label] = (used["temperature_C"].to_numpy(float), used["sigma_S_cm"].to_numpy(float), res)
+    if not series_data:
+        return None
+    fig, ax = new_figure(4.8, 3.8)
+    plot_arrhenius(ax, series_data)
+    ax.set_title(f"{series}: Arrhenius plot", fontsize=9, pad=22)
+    return fig
+
+
+class _FitView:
+    """Adapter: an arrhenius.csv row seen as an ArrheniusResult (what plot_arrhenius reads)."""
+
+    def __init__(self, row):
+        self.law = row["law"]
+        self.Ea_eV = float(row["Ea_eV"])
+        self.Ea_err_eV = float(row["Ea_err_eV"])
+        self.ref_T_C = float(row["ref_T_C"])
+        self.sigma_ref_S_cm = float(row["sigma_ref_S_cm"])
+        self.n_points = int(row["n_points"])
+        self.r2 = float(row["r2"])
