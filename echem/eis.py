@@ -1,0 +1,950 @@
+"""Equivalent-circuit fitting of impedance spectra, with a Kramers-Kronig check.
+
+Circuits are written in impedance.py's syntax (``R0-p(R1,CPE1)``: ``-`` in series,
+``p(a,b)`` in parallel) and parameters carry impedance.py's names and units
+(``R0`` Ohm, ``CPE1_0`` Ohm^-1 sec^a, ``CPE1_1`` dimensionless). Results therefore
+read like impedance.py's, and ``impedance.models.circuits.CustomCircuit`` with the
+same circuit and parameters predicts the same impedance (tested).
+
+What is different from a plain ``CustomCircuit.fit``, and why:
+
+* The circuit is compiled once into vectorised numpy code with an analytic
+  Jacobian (impedance.py ``eval``s a generated string at every call), and
+  impedance.py itself is not imported on this path (it pulls in matplotlib and
+  altair, seconds per process). Elements are the ones of impedance.py 1.7.1;
+  any other element registered with impedance.py is evaluated through impedance.py
+  with a finite-difference Jacobian.
+* The fit runs in log-parameter space (every parameter except exponents is
+  positive and spans decades), with scipy's trust-region least squares.
+* The starting point comes from the data (:mod:`echem.eis_guess`), not from the
+  user, and several starts are tried when the first does not reach the noise floor
+  that the Lin-KK test reveals (a fit much worse than a KK-compliant fit is a local
+  minimum or the wrong circuit).
+
+Weighting (residual r_i for data Z_i, model Ẑ_i, both components stacked):
+
+* ``"modulus"`` (default): r = (Ẑ − Z)/|Z| — every point counts as a relative error,
+  the usual choice when the instrument's error is proportional to |Z|.
+* ``"proportional"``: r' = (Ẑ' − Z')/|Z'|, r'' = (Ẑ'' − Z'')/|Z''|, each divisor floored
+  at 1e-3 |Z| so that points where a component crosses zero do not dominate.
+* ``"unit"``: r = Ẑ − Z in Ohm (large impedances dominate).
+
+Goodness of fit, the same for every weighting so that fits can be compared:
+
+    chi2 = Σ_i [((Z'_i − Ẑ'_i)/|Z_i|)² + ((Z''_i − Ẑ''_i)/|Z_i|)²] / (2N − p)
+
+with N points and p free parameters; for 0.5 % proportional noise chi2 ≈ 2.5e-5.
+Standard errors are sqrt(diag(s² (JᵀJ)⁻¹)) with s² = Σr²/(2N − p) of the weighted
+residuals, J the Jacobian in fit space, mapped to physical units by the delta
+method (σ_p = p σ_log p).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from echem.errors import AnalysisError
+
+#: Default circuit for catalyst electrodes in liquid electrolyte: solution resistance
+#: in series with a charge-transfer resistance parallel to a double-layer CPE.
+CATALYST_CIRCUIT = "R0-p(R1,CPE1)"
+#: Default circuit for solid-electrolyte films between blocking electrodes: bulk
+#: resistance parallel to the geometric CPE, in series with the electrode CPE.
+FILM_CIRCUIT = "p(R1,CPE1)-CPE2"
+
+WEIGHTINGS = ("modulus", "proportional", "unit")
+
+#: Lower bound of CPE / Zarc / TLMQ exponents. Below ~0.3 a CPE is closer to a
+#: resistor than to a capacitor and the fit is better served by another circuit.
+EXPONENT_MIN = 0.3
+
+# --------------------------------------------------------------------------------------
+# Elements (impedance.py 1.7.1 names, parameter counts and units)
+# --------------------------------------------------------------------------------------
+
+
+def _ln_jw(w):
+    return np.log(w) + 0.5j * np.pi
+
+
+def _el_R(p, w):
+    return np.full(w.shape, p[0], dtype=complex), [np.ones(w.shape, dtype=complex)]
+
+
+def _el_C(p, w):
+    Z = 1.0 / (1j * w * p[0])
+    return Z, [-Z / p[0]]
+
+
+def _el_L(p, w):
+    return 1j * w * p[0], [1j * w]
+
+
+def _el_W(p, w):
+    d = (1 - 1j) / np.sqrt(w)
+    return p[0] * d, [d]
+
+
+def _el_Wo(p, w):
+    z0, tau = p
+    s = np.sqrt(1j * w * tau)
+    t = np.tanh(s)
+    g = 1.0 / (s * t)
+    dg_ds = -(t + s * (1 - t * t)) * g * g
+    return z0 * g, [g, z0 * dg_ds * s / (2 * tau)]
+
+
+def _el_Ws(p, w):
+    z0, tau = p
+    s = np.sqrt(1j * w * tau)
+    t = np.tanh(s)
+    g = t / s
+    dg_ds = (s * (1 - t * t) - t) / (s * s)
+    return z0 * g, [g, z0 * dg_ds * s / (2 * tau)]
+
+
+def _el_CPE(p, w):
+    q, a = p
+    lj = _ln_jw(w)
+    Z = np.exp(-a * lj) / q
+    return Z, [-Z / q, -Z * lj]
+
+
+def _el_La(p, w):
+    L, a = p
+    lj = math.log(L) + _ln_jw(w)
+    Z = np.exp(a * lj)
+    return Z, [a * Z / L, Z * lj]
+
+
+def _el_G(p, w):
+    r, t = p
+    u = 1 + 1j * w * t
+    su = np.sqrt(u)
+    return r / su, [1 / su, -0.5 * r * 1j * w / (u * su)]
+
+
+def _el_K(p, w):
+    r, t = p
+    u = 1 + 1j * w * t
+    return r / u, [1 / u, -r * 1j * w / (u * u)]
+
+
+def _el_Zarc(p, w):
+    r, t, g = p
+    lj = math.log(t) + _ln_jw(w)
+    v = np.exp(g * lj)
+    d = 1 + v
+    return r / d, [1 / d, -r * g * v / (t * d * d), -r * v * lj / (d * d)]
+
+
+def _el_Gs(p, w):
+    r, t, phi = p
+    u = np.sqrt(1 + 1j * w * t)
+    return r / (u * np.tanh(phi * u)), None
+
+
+def _el_TLMQ(p, w):
+    rion, qs, gamma = p
+    zs = 1.0 / (qs * np.exp(gamma * _ln_jw(w)))
+    return np.sqrt(rion * zs) / np.tanh(np.sqrt(rion / zs)), None
+
+
+def _el_T(p, w):
+    A, B, a, b = p
+    beta = np.sqrt(a + 1j * w * b)
+    with np.errstate(over="ignore"):
+        sinh = np.where(beta.real < 100, np.sinh(beta), 1e10)
+    return A / (beta * np.tanh(beta)) + B / (beta * sinh), None
+
+
+@dataclass(frozen=True)
+class _Element:
+    n: int
+    units: tuple[str, ...]
+    kinds: tuple[str, ...]  # "pos": positive, fitted as log; "exp": exponent in [EXPONENT_MIN, 1]
+    func: Callable  # (params, omega) -> (Z, [dZ/dp_j] or None)
+
+
+ELEMENTS: dict[str, _Element] = {
+    "R": _Element(1, ("Ohm",), ("pos",), _el_R),
+    "C": _Element(1, ("F",), ("pos",), _el_C),
+    "L": _Element(1, ("H",), ("pos",), _el_L),
+    "W": _Element(1, ("Ohm sec^-1/2",), ("pos",), _el_W),
+    "Wo": _Element(2, ("Ohm", "sec"), ("pos", "pos"), _el_Wo),
+    "Ws": _Element(2, ("Ohm", "sec"), ("pos", "pos"), _el_Ws),
+    "CPE": _Element(2, ("Ohm^-1 sec^a", ""), ("pos", "exp"), _el_CPE),
+    "La": _Element(2, ("H sec", ""), ("pos", "exp"), _el_La),
+    "G": _Element(2, ("Ohm", "sec"), ("pos", "pos"), _el_G),
+    "Gs": _Element(3, ("Ohm", "sec", ""), ("pos", "pos", "pos"), _el_Gs),
+    "K": _Element(2, ("Ohm", "sec"), ("pos", "pos"), _el_K),
+    "Zarc": _Element(3, ("Ohm", "sec", ""), ("pos", "pos", "exp"), _el_Zarc),
+    "TLMQ": _Element(3, ("Ohm", "F sec^(gamma - 1)", ""), ("pos", "pos", "exp"), _el_TLMQ),
+    "T": _Element(4, ("Ohm-m^2", "Ohm-m^2", "", "sec"), ("pos", "pos", "pos", "pos"), _el_T),
+}
+
+
+def _impedance_py_element(kind: str) -> _Element:
+    """An element registered with impedance.py but unknown here (user-defined)."""
+    try:
+        from impedance.models.circuits.elements import circuit_elements
+    except ImportError as exc:  # pragma: no cover - impedance is a dependency
+        raise AnalysisError(f"circuit element {kind!r} is unknown and impedance.py is not installed") from exc
+    if kind not in circuit_elements or kind in ("s", "p"):
+        raise AnalysisError(
+            f"circuit element {kind!r} is not an impedance.py element; use one of "
+            f"{', '.join(sorted(ELEMENTS))} (e.g. 'R0-p(R1,CPE1)')"
+        )
+    func = circuit_elements[kind]
+
+    def call(p, w):
+        return np.asarray(func([float(x) for x in p], (w / (2 * np.pi)).tolist()), complex), None
+
+    return _Element(func.num_params, tuple(func.units), ("pos",) * func.num_params, call)
+
+
+# --------------------------------------------------------------------------------------
+# Circuit parsing and compiled evaluation
+# --------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"p\(|[A-Za-z]+[0-9_]*|[-,()]")
+
+
+def _element_kind(name: str) -> str:
+    return "".join(ch for ch in name if ch not in "0123456789_")
+
+
+def parse_circuit(circuit: str):
+    """Parse an impedance.py circuit string into a tree.
+
+    Nodes: ``("s", [children])``, ``("p", [children])``, ``("e", name, kind)``.
+    """
+    text = circuit.replace(" ", "")
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != text or not text:
+        raise AnalysisError(
+            f"cannot parse circuit {circuit!r}; write it in impedance.py syntax, "
+            "e.g. 'R0-p(R1,CPE1)' ('-' series, 'p(a,b)' parallel)"
+        )
+    pos = 0
+
+    def series():
+        nonlocal pos
+        items = [term()]
+        while pos < len(tokens) and tokens[pos] == "-":
+            pos += 1
+            items.append(term())
+        return items[0] if len(items) == 1 else ("s", items)
+
+    def term():
+        nonlocal pos
+        if pos >= len(tokens):
+            raise AnalysisError(f"circuit {circuit!r} ends unexpectedly")
+        tok = tokens[pos]
+        if tok == "p(":
+            pos += 1
+            items = [series()]
+            while pos < len(tokens) and tokens[pos] == ",":
+                pos += 1
+                items.append(series())
+            if pos >= len(tokens) or tokens[pos] != ")":
+                raise AnalysisError(f"circuit {circuit!r}: unbalanced parenthesis")
+            pos += 1
+            return items[0] if len(items) == 1 else ("p", items)
+        if tok in "-,()":
+            raise AnalysisError(f"circuit {circuit!r}: unexpected {tok!r}")
+        pos += 1
+        return ("e", tok, _element_kind(tok))
+
+    tree = series()
+    if pos != len(tokens):
+        raise AnalysisError(f"circuit {circuit!r}: unexpected {tokens[pos]!r}")
+    return tree
+
+
+class CircuitModel:
+    """A compiled circuit: parameter names/units and Z(params, f) with its Jacobian."""
+
+    def __init__(self, circuit: str):
+        self.circuit = circuit.replace(" ", "")
+        self.tree = parse_circuit(self.circuit)
+        self.names: list[str] = []
+        self.units: list[str] = []
+        self.kinds: list[str] = []
+        self.element_of: list[str] = []  # element type of each parameter
+        self.elements: dict[str, tuple[_Element, int]] = {}  # name -> (spec, first index)
+        self._collect(self.tree)
+        self.n_params = len(self.names)
+
+    def _collect(self, node):
+        if node[0] == "e":
+            name, kind = node[1], node[2]
+            if name in self.elements:
+                raise AnalysisError(f"circuit {self.circuit!r} uses the element name {name!r} twice")
+            spec = ELEMENTS.get(kind) or _impedance_py_element(kind)
+            self.elements[name] = (spec, len(self.names))
+            for j in range(spec.n):
+                self.names.append(f"{name}_{j}" if spec.n > 1 else name)
+                self.units.append(spec.units[j])
+                self.kinds.append(spec.kinds[j])
+                self.element_of.append(kind)
+        else:
+            for child in node[1]:
+                self._collect(child)
+
+    # Z and dZ/dp. ``jac`` is a (P, N) complex array filled in place.
+    def _eval(self, node, p, w, jac):
+        if node[0] == "e":
+            spec, i0 = self.elements[node[1]]
+            pe = p[i0 : i0 + spec.n]
+            Z, dZ = spec.func(pe, w)
+            if jac is not None:
+                if dZ is None:
+                    dZ = []
+                    for j in range(spec.n):
+                        q = np.array(pe, float)
+                        h = 1e-6 * q[j]
+                        q[j] += h
+                        Zh, _ = spec.func(q, w)
+                        dZ.append((Zh - Z) / h)
+                for j in range(spec.n):
+                    jac[i0 + j] = dZ[j]
+            return Z
+        children = node[1]
+        if node[0] == "s":
+            Z = 0
+            for child in children:
+                Z = Z + self._eval(child, p, w, jac)
+            return Z
+        # parallel: Z = 1/ΣY_i, dZ/dθ = Z² (dZ_i/dθ)/Z_i²
+        parts = []
+        for child in children:
+            parts.append(self._eval(child, p, w, jac))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            Y = sum(1.0 / z for z in parts)
+            Z = 1.0 / Y
+            if jac is not None:
+                for child, z in zip(children, parts):
+                    idx = self._indices(child)
+                    if idx:
+                        jac[idx] *= (Z / z) ** 2
+        return Z
+
+    def _indices(self, node) -> list[int]:
+        if node[0] == "e":
+            spec, i0 = self.elements[node[1]]
+            return list(range(i0, i0 + spec.n))
+        out: list[int] = []
+        for child in node[1]:
+            out.extend(self._indices(child))
+        return out
+
+    def impedance(self, params: Sequence[float], freq_Hz: np.ndarray) -> np.ndarray:
+        """Z (Ohm, complex) at ``freq_Hz`` for parameters in impedance.py order."""
+        w = 2 * np.pi * np.asarray(freq_Hz, float)
+        p = np.asarray(params, float)
+        if p.size != self.n_params:
+            raise AnalysisError(
+                f"circuit {self.circuit} has {self.n_params} parameters ({', '.join(self.names)}), "
+                f"got {p.size} values"
+            )
+        Z = self._eval(self.tree, p, w, None)
+        return np.broadcast_to(Z, w.shape).astype(complex)
+
+    def impedance_jac(self, params: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Z, dZ/dp) at angular frequencies ``omega``; dZ/dp has shape (P, N)."""
+        jac = np.zeros((self.n_params, omega.size), complex)
+        Z = self._eval(self.tree, np.asarray(params, float), omega, jac)
+        return np.broadcast_to(Z, omega.shape).astype(complex), jac
+
+    def series_resistor(self) -> str | None:
+        """Name of the first bare R directly in the top-level series chain, if any."""
+        nodes = self.tree[1] if self.tree[0] == "s" else [self.tree]
+        for node in nodes:
+            if node[0] == "e" and node[2] == "R":
+                return node[1]
+        return None
+
+    def has_inductor(self) -> bool:
+        return any(kind in ("L", "La") for kind in self.element_of)
+
+
+_MODEL_CACHE: dict[str, CircuitModel] = {}
+
+
+def circuit_model(circuit: str) -> CircuitModel:
+    """Compiled :class:`CircuitModel` for ``circuit`` (cached)."""
+    key = circuit.replace(" ", "")
+    model = _MODEL_CACHE.get(key)
+    if model is None:
+        model = _MODEL_CACHE[key] = CircuitModel(key)
+    return model
+
+
+def simulate(circuit: str, params: Sequence[float], freq_Hz: np.ndarray) -> np.ndarray:
+    """Impedance (Ohm, complex, physical sign) of ``circuit`` with ``params`` at ``freq_Hz``."""
+    return circuit_model(circuit).impedance(params, freq_Hz)
+
+
+def param_names(circuit: str) -> tuple[list[str], list[str]]:
+    """(names, units) of the circuit's parameters, as impedance.py's ``get_param_names``."""
+    m = circuit_model(circuit)
+    return list(m.names), list(m.units)
+
+
+# --------------------------------------------------------------------------------------
+# Spectrum helpers
+# --------------------------------------------------------------------------------------
+
+
+def hf_intercept_ohm(freq_Hz: np.ndarray, Z: np.ndarray) -> float:
+    """High-frequency real-axis intercept of the spectrum (Ohm).
+
+    Scanning from the highest frequency down, if −Z'' changes sign (inductive above,
+    capacitive below), Z' is interpolated linearly to Z'' = 0 between the two points
+    around the first crossing. Otherwise the spectrum is still capacitive at f_max:
+    a line Z' = a + b(−Z'') through the three highest-frequency points is extrapolated
+    to −Z'' = 0 (exact for an RQ arc near its intercept, whose Nyquist curve is
+    asymptotically straight), clamped to [0, Z'(f_max)]. Returns Z'(f_max) when the
+    points do not approach the real axis (b ≤ 0).
+    """
+    f = np.asarray(freq_Hz, float)
+    Z = np.asarray(Z, complex)
+    ok = np.isfinite(f) & np.isfinite(Z.real) & np.isfinite(Z.imag)
+    f, Z = f[ok], Z[ok]
+    if f.size == 0:
+        raise AnalysisError("no finite impedance points; cannot find the high-frequency intercept")
+    order = np.argsort(-f)
+    Z = Z[order]
+    y = -Z.imag  # positive on a capacitive arc
+    if f.size == 1:
+        return float(Z.real[0])
+    for i in range(min(Z.size - 1, max(3, Z.size // 3))):
+        if (y[i] <= 0) != (y[i + 1] <= 0) or y[i] == 0:
+            if y[i] == 0:
+                return float(Z.real[i])
+            t = y[i] / (y[i] - y[i + 1])
+            return float(Z.real[i] + t * (Z.real[i + 1] - Z.real[i]))
+        if y[i] > 0:
+            break  # capacitive at the top: extrapolate
+    if y[0] <= 0:  # inductive everywhere near the top and no crossing: use the smallest Z'
+        return float(np.min(Z.real[: max(3, Z.size // 3)]))
+    k = min(3, Z.size)
+    yy, xx = y[:k], Z.real[:k]
+    if np.ptp(yy) <= 0:
+        return float(xx[0])
+    b, a = np.polyfit(yy, xx, 1)
+    if b <= 0:
+        return float(xx[0])
+    return float(min(max(a, 0.0), xx[0]))
+
+
+def _prepare(freq_Hz, Z) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    f = np.asarray(freq_Hz, float).ravel()
+    Z = np.asarray(Z, complex).ravel()
+    if f.size != Z.size:
+        raise AnalysisError(f"freq_Hz has {f.size} values but Z has {Z.size}; pass one Z per frequency")
+    trimmed: list[dict] = []
+    bad = ~(np.isfinite(f) & (f > 0) & np.isfinite(Z.real) & np.isfinite(Z.imag))
+    if bad.any():
+        trimmed.append(
+            {"reason": "non-finite value or frequency <= 0", "freq_Hz": f[bad].tolist(), "n": int(bad.sum())}
+        )
+        f, Z = f[~bad], Z[~bad]
+    order = np.argsort(f, kind="stable")
+    f, Z = f[order], Z[order]
+    dup = np.zeros(f.size, bool)
+    dup[1:] = f[1:] == f[:-1]
+    if dup.any():
+        trimmed.append(
+            {
+                "reason": "duplicate frequency (first measurement kept)",
+                "freq_Hz": f[dup].tolist(),
+                "n": int(dup.sum()),
+            }
+        )
+        f, Z = f[~dup], Z[~dup]
+    return f, Z, trimmed
+
+
+def _trim_inductive(f, Z) -> tuple[np.ndarray, np.ndarray, dict | None]:
+    """Drop the contiguous run of points with Z'' > 0 at the high-frequency end."""
+    n = 0
+    while n < f.size and Z.imag[f.size - 1 - n] > 0:
+        n += 1
+    if n == 0:
+        return f, Z, None
+    keep = f.size - n
+    record = {
+        "reason": "inductive high-frequency tail (Z_im > 0) not described by the circuit",
+        "freq_Hz": f[keep:].tolist(),
+        "n": int(n),
+    }
+    return f[:keep], Z[:keep], record
+
+
+# --------------------------------------------------------------------------------------
+# Fit
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class EISFit:
+    """Result of :func:`fit_spectrum`.
+
+    ``params`` is a list of ``{"param", "value", "stderr", "unit"}`` in impedance.py
+    order; ``freq_Hz``/``Z`` are the points actually fitted (sorted, trimmed);
+    ``Z_fit`` the model there; ``residuals_rel_re/im`` = (Z − Ẑ)/|Z| per component.
+    """
+
+    circuit: str
+    params: list[dict]
+    chi2: float
+    kk_ok: bool
+    kk: dict
+    freq_Hz: np.ndarray
+    Z: np.ndarray
+    Z_fit: np.ndarray
+    residuals_rel_re: np.ndarray
+    residuals_rel_im: np.ndarray
+    trimmed: list[dict]
+    audit: dict
+    warnings: list[str] = field(default_factory=list)
+    Z_kk: np.ndarray | None = None
+
+    def value(self, name: str) -> float:
+        for p in self.params:
+            if p["param"] == name:
+                return p["value"]
+        raise KeyError(f"{name} is not a parameter of {self.circuit}")
+
+    def stderr(self, name: str) -> float:
+        for p in self.params:
+            if p["param"] == name:
+                return p["stderr"]
+        raise KeyError(f"{name} is not a parameter of {self.circuit}")
+
+    @property
+    def values(self) -> list[float]:
+        return [p["value"] for p in self.params]
+
+    @property
+    def Rs_ohm(self) -> float:
+        """Series resistance for iR correction (Ohm).
+
+        The fitted value of the circuit's first top-level series resistor (``R0`` in
+        ``R0-p(R1,CPE1)``) when there is one, else the measured high-frequency
+        intercept (:func:`hf_intercept_ohm`).
+        """
+        name = circuit_model(self.circuit).series_resistor()
+        if name is not None:
+            return float(self.value(name))
+        return float(self.audit.get("hf_intercept_ohm", hf_intercept_ohm(self.freq_Hz, self.Z)))
+
+    @property
+    def Rs_source(self) -> str:
+        name = circuit_model(self.circuit).series_resistor()
+        return f"fit ({name})" if name else "high-frequency intercept"
+
+    def predict(self, freq_Hz: np.ndarray) -> np.ndarray:
+        return simulate(self.circuit, self.values, freq_Hz)
+
+    def rows(self) -> list[dict]:
+        """Long-form rows for eis.csv (without sample/file): circuit, param, value, stderr, unit, chi2, kk_ok."""
+        return [
+            {
+                "circuit": self.circuit,
+                "param": p["param"],
+                "value": p["value"],
+                "stderr": p["stderr"],
+                "unit": p["unit"],
+                "chi2": self.chi2,
+                "kk_ok": self.kk_ok,
+            }
+            for p in self.params
+        ]
+
+
+def chi2_modulus(Z: np.ndarray, Z_fit: np.ndarray, n_params: int) -> float:
+    """Σ[((Z'−Ẑ')/|Z|)² + ((Z''−Ẑ'')/|Z|)²]/(2N − p): the goodness of fit of every EISFit."""
+    r = (Z - Z_fit) / np.abs(Z)
+    dof = max(2 * Z.size - n_params, 1)
+    return float((np.sum(r.real**2) + np.sum(r.imag**2)) / dof)
+
+
+def _weights(Z: np.ndarray, weighting: str) -> tuple[np.ndarray, np.ndarray]:
+    absZ = np.abs(Z)
+    if weighting == "modulus":
+        return 1 / absZ, 1 / absZ
+    if weighting == "proportional":
+        floor = 1e-3 * absZ
+        return 1 / np.maximum(np.abs(Z.real), floor), 1 / np.maximum(np.abs(Z.imag), floor)
+    if weighting == "unit":
+        return np.ones_like(absZ), np.ones_like(absZ)
+    raise AnalysisError(f"weighting {weighting!r} is unknown; use one of {', '.join(WEIGHTINGS)}")
+
+
+def default_bounds(circuit: str, freq_Hz: np.ndarray, Z: np.ndarray) -> tuple[list[float], list[float]]:
+    """Physical bounds (lower, upper) for every parameter, from the data's scales.
+
+    Resistances and Warburg/Gerischer resistances: [1e-9, 1e4] × max|Z|; time
+    constants: [1e-4/ω_max, 1e4/ω_min]; exponents: [EXPONENT_MIN, 1] (La: [0, 1]);
+    capacitances, CPE Q, inductances, Warburg coefficients and anything else:
+    [1e-20, 1e10] (they span too many decades to bound from the data; the log
+    parameterisation keeps them positive).
+    """
+    m = circuit_model(circuit)
+    zmax = float(np.max(np.abs(Z)))
+    wmin, wmax = 2 * np.pi * float(np.min(freq_Hz)), 2 * np.pi * float(np.max(freq_Hz))
+    lo, hi = [], []
+    for kind, unit, el in zip(m.kinds, m.units, m.element_of):
+        if kind == "exp":
+            lo.append(0.0 if el == "La" else EXPONENT_MIN)
+            hi.append(1.0)
+        elif unit == "Ohm":
+            lo.append(1e-9 * zmax)
+            hi.append(1e4 * zmax)
+        elif unit == "sec":
+            lo.append(1e-4 / wmax)
+            hi.append(1e4 / wmin)
+        else:
+            lo.append(1e-20)
+            hi.append(1e10)
+    return lo, hi
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("echem", "impedance", "scipy", "numpy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+class _Problem:
+    """Least-squares problem in fit space x: log p for positive parameters, p for exponents."""
+
+    def __init__(self, model: CircuitModel, f, Z, weighting, lo, hi):
+        self.model = model
+        self.omega = 2 * np.pi * f
+        self.Z = Z
+        self.w_re, self.w_im = _weights(Z, weighting)
+        self.is_log = np.array([k == "pos" for k in model.kinds])
+        self.lo = np.where(self.is_log, np.log(np.maximum(lo, 1e-300)), lo)
+        self.hi = np.where(self.is_log, np.log(hi), hi)
+
+    def to_x(self, p):
+        p = np.asarray(p, float)
+        x = np.where(self.is_log, np.log(np.maximum(p, 1e-300)), p)
+        # strictly inside the bounds: trf needs a feasible start
+        span = self.hi - self.lo
+        return np.clip(x, self.lo + 1e-9 * span, self.hi - 1e-9 * span)
+
+    def to_p(self, x):
+        return np.where(self.is_log, np.exp(x), x)
+
+    def resid(self, x):
+        with np.errstate(all="ignore"):
+            Zm = self.model.impedance(self.to_p(x), self.omega / (2 * np.pi))
+        d = Zm - self.Z
+        r = np.concatenate([d.real * self.w_re, d.imag * self.w_im])
+        return np.where(np.isfinite(r), r, 1e10)
+
+    def jac(self, x):
+        p = self.to_p(x)
+        with np.errstate(all="ignore"):
+            _, J = self.model.impedance_jac(p, self.omega)
+        J = J * np.where(self.is_log, p, 1.0)[:, None]
+        out = np.concatenate([J.real * self.w_re, J.imag * self.w_im], axis=1).T
+        return np.where(np.isfinite(out), out, 0.0)
+
+    def cost(self, p) -> float:
+        r = self.resid(self.to_x(p))
+        return float(r @ r)
+
+
+def _local_fit(problem: _Problem, p0, max_nfev: int):
+    from scipy.optimize import least_squares
+
+    x0 = problem.to_x(p0)
+    res = least_squares(
+        problem.resid,
+        x0,
+        jac=problem.jac,
+        bounds=(problem.lo, problem.hi),
+        method="trf",
+        x_scale=1.0,
+        ftol=1e-10,
+        xtol=1e-10,
+        gtol=1e-10,
+        max_nfev=max_nfev,
+    )
+    return res
+
+
+def _stderr(problem: _Problem, res) -> np.ndarray:
+    J = res.jac
+    n, P = J.shape
+    dof = max(n - P, 1)
+    s2 = float(res.fun @ res.fun) / dof
+    try:
+        _, sv, vt = np.linalg.svd(J, full_matrices=False)
+        keep = sv > sv[0] * 1e-12
+        cov = (vt[keep].T / sv[keep] ** 2) @ vt[keep] * s2
+        sx = np.sqrt(np.abs(np.diag(cov)))
+        if not keep.all():
+            sx = np.where(np.abs(vt[~keep]).max(axis=0) > 1e-6, np.inf, sx)
+    except np.linalg.LinAlgError:
+        sx = np.full(P, np.inf)
+    p = problem.to_p(res.x)
+    return np.where(problem.is_log, p * sx, sx)
+
+
+def fit_spectrum(
+    freq_Hz: np.ndarray,
+    Z: np.ndarray,
+    circuit: str = CATALYST_CIRCUIT,
+    *,
+    weighting: str = "modulus",
+    kk_threshold_pct: float | None = None,
+    trim_inductive: bool = True,
+    trim_lf_drift: bool = False,
+    n_starts: int = 6,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    initial_guess: Sequence[float] | None = None,
+    max_nfev: int = 400,
+) -> EISFit:
+    """Fit an equivalent circuit to one impedance spectrum.
+
+    Parameters
+    ----------
+    freq_Hz, Z:
+        Frequencies (Hz) and complex impedance (Ohm, physical sign: Z'' < 0 on a
+        capacitive arc), any order.
+    circuit:
+        impedance.py circuit string; defaults: :data:`CATALYST_CIRCUIT`, :data:`FILM_CIRCUIT`.
+    weighting:
+        ``"modulus"`` (default), ``"proportional"`` or ``"unit"`` (module docstring).
+    kk_threshold_pct:
+        Lin-KK acceptance threshold, % of |Z|, on the residual averaged over 7
+        consecutive frequencies (default :data:`echem.eis_validation.KK_THRESHOLD_PCT`
+        = 1 %). Failing it sets ``kk_ok=False`` and warns; the fit is still made.
+    trim_inductive:
+        Drop the run of Z'' > 0 points at the high-frequency end (cable inductance)
+        unless the circuit has an inductor (L, La). Recorded in ``trimmed``.
+    trim_lf_drift:
+        When the KK check fails, drop the run of lowest-frequency points whose
+        systematic Lin-KK residual exceeds the threshold (drift during the slow end
+        of the sweep), and test again. Recorded.
+    n_starts:
+        At most this many starting points (the data-derived guess first, then
+        alternatives from :func:`echem.eis_guess.guess_candidates`). After each local
+        fit the search stops once chi2 is within 1.5× the Lin-KK noise floor.
+    bounds:
+        ``(lower, upper)`` in physical units, impedance.py order; default
+        :func:`default_bounds`. Lower bounds of positive parameters are raised to 1e-300.
+    initial_guess:
+        Starting values (impedance.py order); default: from the data.
+
+    Raises
+    ------
+    AnalysisError
+        Fewer points than parameters + 1, an unknown circuit element, or no start
+        produced a finite fit.
+    """
+    from echem.eis_guess import guess_candidates
+    from echem.eis_validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
+
+    t_start = time.perf_counter()
+    threshold = KK_THRESHOLD_PCT if kk_threshold_pct is None else float(kk_threshold_pct)
+    model = circuit_model(circuit)
+    if weighting not in WEIGHTINGS:
+        raise AnalysisError(f"weighting {weighting!r} is unknown; use one of {', '.join(WEIGHTINGS)}")
+    f, Zd, trimmed = _prepare(freq_Hz, Z)
+    notes: list[str] = []
+    if trim_inductive:
+        if model.has_inductor():
+            pass
+        else:
+            f, Zd, rec = _trim_inductive(f, Zd)
+            if rec:
+                trimmed.append(rec)
+    if f.size < model.n_params + 2:
+        raise AnalysisError(
+            f"only {f.size} usable points for the {model.n_params} parameters of {model.circuit}; "
+            "measure more frequencies or use a simpler circuit"
+        )
+    kk_res = lin_kk(f, Zd)
+    kk = kk_summary(kk_res, threshold)
+    if trim_lf_drift and not kk["ok"]:
+        # drop low-frequency points while their systematic KK residual exceeds the threshold
+        sys_pct = kk_res.systematic() * 100
+        n = 0
+        while n < f.size - model.n_params - 2 and sys_pct[n] > threshold:
+            n += 1
+        if n:
+            trimmed.append(
+                {
+                    "reason": f"low-frequency drift: systematic Lin-KK residual > {threshold} %",
+                    "freq_Hz": f[:n].tolist(),
+                    "n": int(n),
+                }
+            )
+            f, Zd = f[n:], Zd[n:]
+            kk_res = lin_kk(f, Zd)
+            kk = kk_summary(kk_res, threshold)
+    kk_ok = kk["ok"]
+    if not kk_ok:
+        msg = (
+            f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
+            f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent "
+            "(drift, non-linearity or an instrument artefact); check the low-frequency end "
+            "(trim_lf_drift=True) or re-measure"
+        )
+        notes.append(msg)
+        warnings.warn(msg, stacklevel=2)
+
+    if bounds is None:
+        lo, hi = default_bounds(model.circuit, f, Zd)
+        bounds_source = "default_bounds (data scales)"
+    else:
+        lo, hi = (list(map(float, b)) for b in bounds)
+        if len(lo) != model.n_params or len(hi) != model.n_params:
+            raise AnalysisError(
+                f"bounds must have {model.n_params} values each for {model.circuit} ({', '.join(model.names)})"
+            )
+        lo = [max(v, 1e-300) if k == "pos" else v for v, k in zip(lo, model.kinds)]
+        bounds_source = "user"
+    problem = _Problem(model, f, Zd, weighting, np.array(lo), np.array(hi))
+
+    if initial_guess is not None:
+        if len(initial_guess) != model.n_params:
+            raise AnalysisError(
+                f"initial_guess has {len(initial_guess)} values; {model.circuit} needs "
+                f"{model.n_params} ({', '.join(model.names)})"
+            )
+        candidates = [(list(map(float, initial_guess)), {"method": "user"})]
+        candidates += guess_candidates(f, Zd, model.circuit)[: max(n_starts - 1, 0)]
+    else:
+        candidates = guess_candidates(f, Zd, model.circuit)
+    # rank alternatives (not the primary) by their starting cost
+    if len(candidates) > 2:
+        head, rest = candidates[:1], candidates[1:]
+        rest.sort(key=lambda c: problem.cost(c[0]))
+        candidates = head + rest
+
+    floor = 1.5 * kk_res.chi2
+    starts = []
+    best = None
+    for values, how in candidates[: max(n_starts, 1)]:
+        try:
+            res = _local_fit(problem, values, max_nfev)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            starts.append({"start": how.get("label", how.get("method")), "error": str(exc)})
+            continue
+        p = problem.to_p(res.x)
+        Zm = model.impedance(p, f)
+        c2 = chi2_modulus(Zd, Zm, model.n_params)
+        starts.append(
+            {
+                "start": how.get("label", how.get("method")),
+                "initial": [float(v) for v in values],
+                "chi2": c2,
+                "nfev": int(res.nfev),
+                "status": int(res.status),
+            }
+        )
+        if np.isfinite(c2) and (best is None or c2 < best[0]):
+            best = (c2, res, values, how)
+        if best is not None and best[0] <= floor:
+            break
+    if best is None:
+        raise AnalysisError(
+            f"the fit of {model.circuit} failed from every starting point ({starts}); "
+            "check the data, or pass initial_guess/bounds"
+        )
+    chi2, res, p0, how = best
+    p = problem.to_p(res.x)
+    se = _stderr(problem, res)
+    Zfit = model.impedance(p, f)
+    rel = (Zd - Zfit) / np.abs(Zd)
+    at_bound = [
+        n
+        for n, x, a, b in zip(model.names, res.x, problem.lo, problem.hi)
+        if abs(x - a) <= 1e-6 * max(1.0, abs(a)) or abs(x - b) <= 1e-6 * max(1.0, abs(b))
+    ]
+    if at_bound:
+        notes.append(f"parameters at a bound: {', '.join(at_bound)}; the circuit may not suit the data")
+    params = [
+        {"param": n, "value": float(v), "stderr": float(s), "unit": u}
+        for n, v, s, u in zip(model.names, p, se, model.units)
+    ]
+    hf = hf_intercept_ohm(f, Zd)
+    audit = {
+        "circuit": model.circuit,
+        "n_points": int(f.size),
+        "freq_range_Hz": [float(f.min()), float(f.max())],
+        "initial_guess": {
+            "values": dict(zip(model.names, map(float, p0))),
+            "derivation": how,
+        },
+        "bounds": {"lower": dict(zip(model.names, lo)), "upper": dict(zip(model.names, hi)), "source": bounds_source},
+        "weighting": weighting,
+        "fit_space": "log(p) for positive parameters, p for exponents; scipy least_squares trf",
+        "n_starts": int(n_starts),
+        "starts": starts,
+        "result": {
+            "params": params,
+            "nfev": int(res.nfev),
+            "status": int(res.status),
+            "message": str(res.message),
+            "at_bound": at_bound,
+        },
+        "chi2": chi2,
+        "chi2_definition": "sum(((Z-Zfit)/|Z|)^2, real and imaginary parts)/(2N - p)",
+        "noise_floor_chi2_kk": kk_res.chi2,
+        "kk": kk,
+        "trimmed": trimmed,
+        "hf_intercept_ohm": hf,
+        "Rs_ohm": None,
+        "residuals": {
+            "rms_pct": float(100 * np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2))),
+            "max_pct": float(100 * np.max(np.abs(np.concatenate([rel.real, rel.imag])))),
+        },
+        "warnings": notes,
+        "versions": dict(_versions()),
+        "elapsed_s": None,
+    }
+    fit = EISFit(
+        circuit=model.circuit,
+        params=params,
+        chi2=chi2,
+        kk_ok=bool(kk_ok),
+        kk=kk,
+        freq_Hz=f,
+        Z=Zd,
+        Z_fit=Zfit,
+        residuals_rel_re=rel.real,
+        residuals_rel_im=rel.imag,
+        trimmed=trimmed,
+        audit=audit,
+        warnings=notes,
+        Z_kk=kk_res.Z_fit,
+    )
+    audit["Rs_ohm"] = fit.Rs_ohm
+    audit["Rs_source"] = fit.Rs_source
+    audit["elapsed_s"] = round(time.perf_counter() - t_start, 4)
+    return fit
