@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from echem.errors import ReaderError
+from echem.errors import EmptyDataError, ReaderError
 from echem.io._text import technique_from_label
 from echem.io.biologic_mpt import build_measurement, split_reference
 from echem.measurement import Measurement
@@ -209,6 +209,12 @@ def parse(raw: bytes, name: str) -> Measurement:
     if data_module is None or settings_module is None:
         raise ReaderError(f"the .mpr has no data or settings module (truncated?); {_EXPORT_HINT}")
     ids, n_points, n_bytes = _column_ids(data_module)
+    if n_points == 0:
+        raise EmptyDataError(
+            "the .mpr holds settings and a log but 0 data points (the run stopped before "
+            "its first point, or EC-Lab wrote the data to another file of the experiment); "
+            "use the file that holds the data, or move this one out of raw/"
+        )
     opaque = _opaque_columns(BioLogic, ids, n_points, n_bytes)
     for col_id, spec in opaque.items():
         BioLogic.VMPdata_colID_dtype_map[col_id] = spec
