@@ -377,9 +377,12 @@ def charging_currents(
     transient decays with ``Ru * Cdl``). ``which_cycle`` is ``"last"`` (the last
     complete cycle, default), ``"first"``, or a cycle number as in ``cycle`` or, when
     the file has no cycle column, as :func:`split_cycles` numbers them (1, 2, ...).
-    A cycle is complete when it has a sweep up and a sweep down that both pass
-    ``E_mid_V``. On each sweep the current is read from a straight line through the
-    points within 2 % of the window (at least 5) around ``E_mid_V``.
+    Sweeps are found over the whole file (vertices by hysteresis); a sweep's crossing
+    of ``E_mid_V`` belongs to the cycle of the point nearest ``E_mid_V``, so vendor
+    cycles that start mid-window (EC-Lab's Ei) work too. A cycle is complete when a
+    sweep up and a sweep down cross ``E_mid_V`` in it (the last of each is used). On
+    each sweep the current is read from a straight line through the points within
+    2 % of the window (at least 5) around ``E_mid_V``.
 
     Raises
     ------
@@ -405,26 +408,34 @@ def charging_currents(
         )
 
     labels = list(dict.fromkeys(cyc.tolist()))  # order of appearance
-    found: dict[int, dict[str, Any]] = {}
     mids: dict[int, float] = {}
+    windows: dict[int, tuple[float, float]] = {}
+    half_widths: dict[int, float] = {}
     for lab in labels:
-        sel = cyc == lab
-        e, i = E[sel], I[sel]
+        e = E[cyc == lab]
         lo, hi = float(e.min()), float(e.max())
-        mid = 0.5 * (lo + hi) if E_mid_V is None else float(E_mid_V)
-        mids[lab] = mid
-        hw = max(0.02 * (hi - lo), 2e-4)
-        branches: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for a, b in _segments(e):
-            es, is_ = e[a:b], i[a:b]
-            if es.size < 3:
-                continue
+        windows[lab] = (lo, hi)
+        mids[lab] = 0.5 * (lo + hi) if E_mid_V is None else float(E_mid_V)
+        half_widths[lab] = max(0.02 * (hi - lo), 2e-4)
+
+    # Sweeps are cut over the whole file, not inside each cycle: a vendor cycle that
+    # starts mid-window (EC-Lab starts at Ei, often the middle) splits a sweep in two,
+    # and E_mid can sit right at that boundary. A sweep's crossing of E_mid belongs to
+    # the cycle of the point nearest E_mid.
+    branches: dict[int, dict[str, tuple[int, int]]] = {lab: {} for lab in labels}
+    for a, b in _segments(E):
+        es, cs = E[a:b], cyc[a:b]
+        if es.size < 3:
+            continue
+        key = "anodic" if es[-1] > es[0] else "cathodic"
+        for lab in dict.fromkeys(cs.tolist()):
+            mid, hw = mids[lab], half_widths[lab]
             if not (es.min() <= mid - hw and es.max() >= mid + hw):
                 continue
-            key = "anodic" if es[-1] > es[0] else "cathodic"
-            branches[key] = (es, is_)  # the last sweep of that direction wins
-        if len(branches) == 2:
-            found[lab] = {"branches": branches, "window": (lo, hi), "hw": hw}
+            if cs[int(np.argmin(np.abs(es - mid)))] != lab:
+                continue
+            branches[lab][key] = (a, b)  # the last sweep of that direction wins
+    found = {lab: br for lab, br in branches.items() if len(br) == 2}
 
     complete = tuple(int(x) for x in found)
     E_all = (float(E.min()), float(E.max()))
@@ -459,17 +470,16 @@ def charging_currents(
                 f"{list(complete)}: set ecsa.which_cycle to one of them, or 'last'"
             )
 
-    info = found[chosen]
-    mid = mids[chosen]
-    (ea, ia), (ec, ic) = info["branches"]["anodic"], info["branches"]["cathodic"]
-    i_a, n_a = _current_at(ea, ia, mid, info["hw"])
-    i_c, n_c = _current_at(ec, ic, mid, info["hw"])
+    mid, hw = mids[chosen], half_widths[chosen]
+    (a0, a1), (c0, c1) = found[chosen]["anodic"], found[chosen]["cathodic"]
+    i_a, n_a = _current_at(E[a0:a1], I[a0:a1], mid, hw)
+    i_c, n_c = _current_at(E[c0:c1], I[c0:c1], mid, hw)
     return ChargingCurrents(
         i_anodic_A=i_a,
         i_cathodic_A=i_c,
         E_mid_V=mid,
         cycle=int(chosen),
-        E_window_V=info["window"],
+        E_window_V=windows[chosen],
         complete_cycles=complete,
         n_fit_points=(n_a, n_c),
     )
@@ -639,8 +649,11 @@ def fit_cdl(
         warnings.append(
             f"anodic ({an['slope'] * 1e3:.4g} mF) and cathodic ({ca['slope'] * 1e3:.4g} mF) "
             f"slopes differ by {asym * 100:.0f} % (> {asymmetry_max * 100:.0f} %): a faradaic "
-            "process adds current on one sweep; the window is not purely capacitive, "
-            "move E_mid_V or the CV window away from redox features"
+            "process adds current on one sweep"
+            + ("" if min(an["slope"], ca["slope"]) > 0 else
+               " (a negative slope: the current on that sweep falls as the scan rate rises)")
+            + "; the window is not purely capacitive, move E_mid_V or the CV window away "
+            "from redox features"
         )
     if np.isfinite(main["r2"]) and main["r2"] < r2_min:
         warnings.append(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -214,14 +215,8 @@ def test_r2_warning_when_charging_current_is_not_linear_in_scan_rate():
 )
 def test_fewer_than_three_scan_rates_is_an_error(rates, found):
     v = np.array(rates)
-    with pytest.raises(AnalysisError, match=r"needs CVs at >= 3 scan rates; " + re_escape(found)):
+    with pytest.raises(AnalysisError, match=r"needs CVs at >= 3 scan rates; " + re.escape(found)):
         fit_cdl(v, CDL_F * v, -CDL_F * v)
-
-
-def re_escape(s):
-    import re
-
-    return re.escape(s)
 
 
 def test_repeated_scan_rates_are_all_fitted():
@@ -447,6 +442,22 @@ def test_charging_currents_starting_cathodic_with_cycle_column_and_E_mid():
     assert cc.cycle == 2 and cc.complete_cycles == (0, 1, 2)
     with pytest.raises(AnalysisError, match="outside the CV window"):
         charging_currents(E, I, E_mid_V=0.5)
+
+
+def test_charging_currents_with_vendor_cycles_starting_mid_window():
+    """EC-Lab style: the run starts at Ei = 0.05 V (mid-window) and a cycle runs Ei -> 0.1 ->
+    0 -> Ei, so the default E_mid sits on the cycle boundary and every up-sweep is split
+    between two cycles."""
+    v = 0.05
+    _, E, I = simulate_cv(v, np.random.default_rng(5), noise_I_A=1e-7, noise_E_V=5e-5, n_cycles=4)
+    E, I = E[50:651], I[50:651]  # 3 cycles of 200 points from 0.05 V back to 0.05 V
+    cycle = np.repeat([1, 2, 3], 200)
+    cycle = np.append(cycle, 3)
+    cc = charging_currents(E, I, cycle=cycle)
+    assert cc.E_mid_V == pytest.approx(0.05, abs=5e-4)
+    assert cc.cycle == cc.complete_cycles[-1] and len(cc.complete_cycles) >= 2
+    assert cc.i_anodic_A == pytest.approx(CDL_F * v, rel=0.01)
+    assert cc.i_cathodic_A == pytest.approx(-CDL_F * v, rel=0.01)
 
 
 def test_charging_currents_not_a_cv():
