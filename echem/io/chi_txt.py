@@ -265,6 +265,7 @@ def parse(raw: bytes, name: str) -> Measurement:
         meta["current_sign_convention"] = "not stated in the file; currents as written"
 
     names = [_split_name(c) for c in lines[header_at].split(",") if c.strip()]
+    meta["columns_as_written"] = [c.strip() for c in lines[header_at].split(",") if c.strip()]
     rows = []
     for line in lines[header_at + 1 :]:
         cells = [c.strip() for c in line.split(",")]

@@ -172,9 +172,36 @@ def _column(rows: list[list[str]], k: int) -> np.ndarray:
 
 
 def _named_table(column_line: list[str], rows: list[list[str]], meta: dict[str, Any]) -> dict[str, Any]:
-    """Impedance-style table: 'quantity / unit' headers."""
-    out: dict[str, Any] = {}
-    for k, cell in enumerate(column_line):
+    """Impedance-style table: 'quantity / unit' headers.
+
+    Several spectra exported side by side repeat the first column name; each block becomes
+    a ``cycle`` (rows a shorter block pads with empty cells are dropped from that block).
+    """
+    first = column_line[0].strip()
+    starts = [k for k, c in enumerate(column_line) if c.strip() == first] or [0]
+    bounds = list(zip(starts, starts[1:] + [len(column_line)]))
+    blocks = [_named_block(column_line, rows, lo, hi) for lo, hi in bounds]
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        raise ReaderError("PalmSens table has no column this reader knows (freq, Z', -Z'', ...)")
+    zim = [c for c in column_line if _clean(c.rsplit(" / ", 1)[0]) in ("-z''", "z''", "-z\"", "z\"")]
+    if zim:
+        meta["Z_im_column"] = zim[0].strip()
+    if len(blocks) == 1:
+        return blocks[0]
+    if len({tuple(b) for b in blocks}) != 1:
+        raise ReaderError("PalmSens spectra side by side have different columns; export them separately")
+    meta["curves"] = len(blocks)
+    out: dict[str, Any] = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    out["cycle"] = np.concatenate([np.full(len(next(iter(b.values()))), n + 1, dtype=np.int64)
+                                   for n, b in enumerate(blocks)])
+    return out
+
+
+def _named_block(column_line: list[str], rows: list[list[str]], lo: int, hi: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for k in range(lo, hi):
+        cell = column_line[k]
         if " / " not in cell:
             continue
         quantity, unit = (_clean(x) for x in cell.rsplit(" / ", 1))
@@ -190,10 +217,9 @@ def _named_table(column_line: list[str], rows: list[list[str]], meta: dict[str, 
         if scale is None:
             raise ReaderError(f"PalmSens column {cell!r}: unit {unit!r} not understood; export in SI units")
         out[canon] = _column(rows, k) * scale * sign
-    if "Z_im_ohm" in out:
-        meta["Z_im_column"] = next(c for c in column_line if _clean(c.rsplit(" / ", 1)[0]) in ("-z''", "z''", "-z\"", "z\""))
-    if not out:
-        raise ReaderError("PalmSens table has no column this reader knows (freq, Z', -Z'', ...)")
+    if out:
+        keep = np.all([np.isfinite(v) for v in out.values()], axis=0)
+        out = {k: v[keep] for k, v in out.items()}
     return out
 
 

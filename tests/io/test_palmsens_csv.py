@@ -131,6 +131,22 @@ def test_side_by_side_curves_become_cycles(corpus_dir):
     assert m.meta["start_time"] == "2020-07-10T16:59:57"
 
 
+def test_side_by_side_spectra_become_cycles(corpus_dir):
+    text = (corpus_dir / EIS).read_bytes().decode("utf-16").replace("\ufeff", "")
+    lines = text.splitlines()
+    head, columns, rows = lines[:5], lines[5], [ln for ln in lines[6:] if ln.strip()]
+    width = columns.count(",")
+    doubled = [*head, columns + columns]
+    for i, row in enumerate(rows):
+        doubled.append(row + (rows[i] if i < 30 else "," * width))
+    m = read_bytes("\r\n".join(doubled).encode("utf-16"), "two_spectra.csv")
+    assert m.technique == "EIS" and m.meta["curves"] == 2
+    assert m.data.groupby("cycle").size().to_dict() == {1: 39, 2: 30}
+    one = read(corpus_dir / EIS).data
+    second = m.data[m.data.cycle == 2].drop(columns="cycle").to_numpy()
+    np.testing.assert_array_equal(second, one.iloc[:30].to_numpy())
+
+
 def test_header_without_rows_is_empty_data(corpus_dir):
     text = (corpus_dir / CP).read_bytes().decode("utf-16")
     header = "\r\n".join(text.splitlines()[:6]) + "\r\n"
