@@ -1,0 +1,146 @@
+"""End-to-end runs of the Snakemake workflow in a temporary folder.
+
+Real corpus files make up the samples. The runs check the contract tables, the error
+rows for bad input, that raw/ is never written to, and that adding one file re-runs
+only the jobs that depend on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from echem.workflow.tables import TABLE_COLUMNS
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, corpus_dir):
+    """A raw/ folder with a catalyst sample, a film temperature series and a broken sample."""
+    work = tmp_path_factory.mktemp("wf")
+    raw = work / "raw"
+    (raw / "cat1").mkdir(parents=True)
+    shutil.copy(corpus_dir / "dgbowl_yadg" / "lsv.mpt", raw / "cat1" / "lsv.mpt")
+    shutil.copy(corpus_dir / "dgbowl_yadg" / "peis.mpt", raw / "cat1" / "peis.mpt")
+    (raw / "cat1" / "sample.yaml").write_text("area_cm2: 0.196\nreference_electrode: SCE\npH: 14\nreaction: HER\n")
+    (raw / "film1").mkdir()
+    for f in sorted((corpus_dir / "Sheyigold_EISFitpython").glob("*.txt"))[:4]:
+        shutil.copy(f, raw / "film1" / f.name)
+    (raw / "film1" / "sample.yaml").write_text(
+        "geometry: {kind: through-plane, thickness_cm: 0.1, area_cm2: 0.5}\n")
+    (raw / "bad1").mkdir()
+    (raw / "bad1" / "cv_cut.mpt").write_bytes((corpus_dir / "dgbowl_yadg" / "cv.mpt").read_bytes()[:300])
+    (raw / "bad1" / "notes.txt").write_text("weighed the electrode twice\n")
+    for f in raw.rglob("*"):
+        if f.is_file():
+            f.chmod(0o444)  # raw/ is read-only for the workflow
+    before = tree_hashes(raw)
+    first = snakemake(work)
+    return {"work": work, "raw": raw, "before": before, "first": first}
+
+
+def test_contract_tables_exist_with_their_columns(project):
+    tables = project["work"] / "results" / "tables"
+    for name, columns in TABLE_COLUMNS.items():
+        df = pd.read_csv(tables / f"{name}.csv")
+        assert tuple(df.columns) == columns, name
+        assert (tables / f"{name}.parquet").is_file(), name
+
+
+def test_numbers_reach_the_tables(project):
+    tables = project["work"] / "results" / "tables"
+    eis = pd.read_csv(tables / "eis.csv")
+    assert set(eis["sample"]) == {"cat1", "film1"}
+    cond = pd.read_csv(tables / "conductivity.csv")
+    assert sorted(cond["temperature_C"]) == [140, 150, 160, 170]
+    assert (cond["sigma_S_cm"] > 0).all()
+    over = pd.read_csv(tables / "overpotentials.csv")
+    assert set(over["target_mA_cm2"]) == {10, 100}
+    assert over["eta_mV"].notna().all()
+
+
+def test_bad_input_gives_one_actionable_row_each(project):
+    errors = pd.read_csv(project["work"] / "results" / "tables" / "errors.csv")
+    bad = errors[errors["sample"] == "bad1"].set_index("file")
+    assert "truncated" in bad.loc["cv_cut.mpt", "error"]
+    assert "no reader recognises" in bad.loc["notes.txt", "error"]
+    assert (errors.groupby(["sample", "file", "stage"]).size() == 1).all()
+
+
+def test_manifest_lists_every_file(project):
+    manifest = pd.read_csv(project["work"] / "results" / "samples" / "bad1" / "manifest.csv")
+    assert set(manifest["file"]) == {"cv_cut.mpt", "notes.txt"}
+    assert set(manifest["status"]) == {"error", "skipped"}
+    cat = pd.read_csv(project["work"] / "results" / "samples" / "cat1" / "manifest.csv")
+    assert dict(zip(cat["file"], cat["technique"])) == {"lsv.mpt": "LSV", "peis.mpt": "EIS"}
+    assert cat["sha256"].str.len().eq(64).all()
+
+
+def test_audit_json_per_fit(project):
+    audit = project["work"] / "results" / "samples" / "film1" / "audit" / "eis"
+    records = sorted(audit.glob("*.json"))
+    assert len(records) == 4
+    import json
+
+    rec = json.loads(records[0].read_text())
+    assert len(rec["input_sha256"]) == 64 and rec["versions"]["impedance"]
+
+
+def test_raw_is_never_written(project):
+    assert tree_hashes(project["raw"]) == project["before"]
+
+
+def test_adding_a_file_reruns_only_its_sample(project, corpus_dir):
+    work, raw = project["work"], project["raw"]
+    nothing = snakemake(work, "-n")
+    assert "Nothing to be done" in nothing.stdout + nothing.stderr
+    film_out = work / "results" / "samples" / "film1" / "ingest.json"
+    film_mtime = film_out.stat().st_mtime_ns
+    extra = sorted((corpus_dir / "Sheyigold_EISFitpython").glob("*.txt"))[4]
+    shutil.copy(extra, raw / "film1" / extra.name)
+    plan = snakemake(work, "-n", "--quiet", "rules")
+    planned = plan.stdout + plan.stderr
+    assert "ingest" in planned
+    run = snakemake(work)
+    log = run.stdout + run.stderr
+    assert "wildcards: sample=film1" in log
+    assert "wildcards: sample=cat1" not in log and "wildcards: sample=bad1" not in log
+    assert film_out.stat().st_mtime_ns != film_mtime
+    cond = pd.read_csv(work / "results" / "tables" / "conductivity.csv")
+    assert len(cond) == 5
+
+
+def test_bad_config_value_fails_at_start_naming_the_key(tmp_path):
+    (tmp_path / "raw").mkdir()
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "config" / "config.yaml").read_text().replace("sa_eta_mV: 70", "sa_eta_mv: 70")
+    bad.write_text(text)
+    proc = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                           "--configfile", str(bad), "-n"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "sa_eta_mv" in proc.stdout + proc.stderr
