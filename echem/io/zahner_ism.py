@@ -74,11 +74,16 @@ def sniff(raw: bytes, name: str) -> bool:
     if len(raw) < 12 or raw[:5] != b"\x00\x00\xff\xff\xff" or raw[5] < 0xF0:
         return False
     n = _n_points(raw)
-    if not 1 <= n <= _MAX_POINTS or len(raw) < 12 + 34 * n + 24:
+    if not 1 <= n <= _MAX_POINTS or len(raw) < 20:
         return False
-    freq = np.frombuffer(raw, dtype=">f8", count=n, offset=12)
-    phase = np.frombuffer(raw, dtype=">f8", count=n, offset=12 + 16 * n)
-    return bool(np.all(np.isfinite(freq)) and np.all(freq > 0) and np.all(np.abs(phase) <= np.pi + 1e-9))
+    # Check what is there, so that a truncated file is still recognised (and then
+    # reported as truncated by parse) rather than called an unknown format.
+    freq = np.frombuffer(raw, dtype=">f8", count=min(n, (len(raw) - 12) // 8), offset=12)
+    ok = bool(np.all(np.isfinite(freq)) and np.all(freq > 0))
+    if ok and len(raw) >= 12 + 24 * n:
+        phase = np.frombuffer(raw, dtype=">f8", count=n, offset=12 + 16 * n)
+        ok = bool(np.all(np.abs(phase) <= np.pi + 1e-9))
+    return ok
 
 
 class _Cursor:
