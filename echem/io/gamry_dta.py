@@ -364,7 +364,8 @@ def parse(raw: bytes, name: str) -> Measurement:
         meta["start_time"] = start
     if warn:
         warnings.append(warn)
-    meta["date_as_written"] = " ".join(x for x in (_header_text(header, "DATE"), _header_text(header, "TIME")) if x) or None
+    written = [x for x in (_header_text(header, "DATE"), _header_text(header, "TIME")) if x]
+    meta["date_as_written"] = " ".join(written) or None
 
     for key, meta_key in (("VDC", "E_dc_V"), ("VINIT", "E_init_V"), ("VLIMIT1", "E_vertex1_V"),
                           ("VLIMIT2", "E_vertex2_V"), ("VFINAL", "E_final_V")):
