@@ -230,7 +230,10 @@ def scan_rate_V_s(
         None of the three gives a positive rate.
     """
     if meta_scan_rate_V_s is not None:
-        v = float(meta_scan_rate_V_s)
+        try:
+            v = float(meta_scan_rate_V_s)
+        except (TypeError, ValueError):
+            v = math.nan  # an unreadable header value: measure the rate instead
         if math.isfinite(v) and v > 0:
             return v, "file header"
     if time_s is not None:
