@@ -100,6 +100,17 @@ def _modules(BioLogic, raw: bytes) -> list[dict[str, Any]]:
         raise ReaderError(f"the .mpr file is truncated or damaged ({exc}); {_EXPORT_HINT}") from exc
 
 
+def _without_log(BioLogic, raw: bytes, modules: list[dict[str, Any]]) -> bytes:
+    """The file with its LOG module left out (modules are stored back to back)."""
+    parts, start = [raw[: len(BioLogic.MPR_MAGIC)]], len(BioLogic.MPR_MAGIC)
+    for m in modules:
+        end = int(m["offset"]) + int(m["length"])
+        if not bytes(m["shortname"]).startswith(b"VMP LOG"):
+            parts.append(raw[start:end])
+        start = end
+    return b"".join(parts)
+
+
 def _module(modules: list[dict[str, Any]], short: bytes) -> dict[str, Any] | None:
     found = [m for m in modules if bytes(m["shortname"]).startswith(short)]
     return found[0] if found else None
@@ -218,8 +229,18 @@ def parse(raw: bytes, name: str) -> Measurement:
     opaque = _opaque_columns(BioLogic, ids, n_points, n_bytes)
     for col_id, spec in opaque.items():
         BioLogic.VMPdata_colID_dtype_map[col_id] = spec
+    log_note = None
     try:
-        mpr = BioLogic.MPRfile(io.BytesIO(raw))
+        try:
+            mpr = BioLogic.MPRfile(io.BytesIO(raw))
+        except ValueError as exc:
+            # galvani looks for the start timestamp at a few fixed offsets of the LOG
+            # module and gives up on the whole file when they moved; the data do not
+            # depend on the log, so read them without it and say what was lost.
+            if "LOG" not in str(exc) and "Date mismatch" not in str(exc):
+                raise
+            mpr = BioLogic.MPRfile(io.BytesIO(_without_log(BioLogic, raw, modules)))
+            log_note = f"LOG module not readable by galvani ({str(exc).splitlines()[0]}); start time unknown"
     except Exception as exc:  # galvani signals damage with assert/ValueError/NotImplementedError
         raise ReaderError(
             f"galvani could not read this .mpr ({type(exc).__name__}: {exc}); {_EXPORT_HINT}"
@@ -235,6 +256,10 @@ def parse(raw: bytes, name: str) -> Measurement:
     timestamp = getattr(mpr, "timestamp", None)
     if isinstance(timestamp, datetime):
         meta["start_time"] = timestamp.isoformat()
+    elif getattr(mpr, "startdate", None) is not None:
+        meta["start_date"] = mpr.startdate.isoformat()
+    if log_note:
+        meta["mpr_log"] = log_note
     loops = getattr(mpr, "loop_index", None)
     if loops is not None and len(loops):
         # galvani lists the start row of each loop plus, last, the number of rows.

@@ -445,3 +445,14 @@ def test_truncated_mpr(corpus_dir):
     raw = (corpus_dir / "dgbowl_yadg/lsv.mpr").read_bytes()
     with pytest.raises(ReaderError, match=r"\.mpt"):
         io.read_bytes(raw[: len(raw) // 2], "lsv.mpr")
+
+
+def test_mpr_with_unreadable_log_timestamp_still_reads(corpus_dir):
+    raw = bytearray((corpus_dir / "dgbowl_yadg/lsv.mpr").read_bytes())
+    log_data = raw.index(b"VMP LOG   ") + 10 + 25 + 4 + 4 + 8  # after the v1 module header
+    raw[log_data + 465 : log_data + 600] = bytes(135)  # wipe the places galvani looks for it
+    m = io.read_bytes(bytes(raw), "lsv.mpr")
+    full = read_corpus(corpus_dir, "dgbowl_yadg/lsv.mpr")
+    np.testing.assert_array_equal(m.data.to_numpy(), full.data.to_numpy())
+    assert "start_time" not in m.meta and m.meta["start_date"] == "2021-03-02"
+    assert "LOG" in m.meta["mpr_log"]
