@@ -15,7 +15,7 @@ Equations (units in the names):
   ``ln(sigma*T) = ln(A) - Ea * x`` with ``x = 1 / (k_B T)`` in 1/eV, ``A`` in S K/cm.
 * law ``"sigma"``: ``sigma = A exp(-Ea / (k_B T))``, fitted as ``ln(sigma) = ln(A) - Ea * x``,
   ``A`` in S/cm. The two laws give Ea values that differ by about ``k_B * T_mean``
-  (~0.05 eV around 300 °C); tables always say which was used.
+  (~0.05 eV around 300 °C; sigma_T gives the larger Ea); tables always say which was used.
 * conductivity at the reference temperature ``T_ref``:
   ``y_ref = ln(A) - Ea * x_ref`` with
   ``var(y_ref) = var(lnA) + x_ref**2 var(Ea) - 2 x_ref cov(lnA, Ea)``

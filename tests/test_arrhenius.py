@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from echem.arrhenius import (
     K_B_EV_K,
@@ -158,6 +160,21 @@ def test_temperature_from_name_conflict_is_an_error():
         temperature_C_from_name("film_-300C.mpt")
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    T=st.one_of(st.integers(-200, 1500).map(float),
+                st.decimals(-200, 1500, places=1).map(float)),
+    prefix=st.sampled_from(["", "LLZO_film_", "s04147-", "pellet A ", "PEIS_02_"]),
+    unit=st.sampled_from(["C", "°C", "degC", "deg", "oC"]),
+    suffix=st.sampled_from(["", "_C01", "_heating", "_20mVs", "-run2"]),
+    ext=st.sampled_from([".mpt", ".txt", ".DTA", ""]),
+)
+def test_temperature_round_trips_through_a_name(T, prefix, unit, suffix, ext):
+    sep = "_" if T < 0 and prefix.endswith("-") else ""  # '-140deg' after '-' is +140
+    name = f"{prefix}{sep}{T:g}{unit}{suffix}{ext}"
+    assert temperature_C_from_name(name) == pytest.approx(T, abs=1e-9), name
+
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -187,6 +204,30 @@ def test_temperature_from_name_conflict_is_an_error():
 )
 def test_split_runs(temps, hints, expected):
     assert split_runs(temps, hints) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(20, 600).map(float), min_size=1, max_size=25))
+def test_split_runs_gives_monotone_distinct_runs(temps):
+    """Any file order: every label names one contiguous run, monotone in temperature
+    in the direction its label says."""
+    labels = split_runs(temps)
+    assert len(labels) == len(temps)
+    seen, prev = set(), None
+    for lab in labels:
+        if lab != prev:
+            assert lab not in seen, f"run {lab} appears twice: {labels}"
+            seen.add(lab)
+            prev = lab
+    for lab in seen:
+        t = np.array([x for x, l in zip(temps, labels) if l == lab])
+        steps = np.diff(t)
+        if lab.startswith("heating"):
+            assert np.all(steps >= -1.0)
+        elif lab.startswith("cooling"):
+            assert np.all(steps <= 1.0)
+        elif len(seen) > 1:
+            assert np.all(np.abs(steps) <= 1.0)
 
 
 def test_split_runs_needs_every_temperature():
@@ -278,6 +319,20 @@ def test_law_is_respected():
     assert r_s.Ea_eV == pytest.approx(0.78, abs=0.01)
     with pytest.raises(MetadataError, match="law"):
         fit_arrhenius(T, sigma, law="VTF")
+
+
+@settings(max_examples=30, deadline=None)
+@given(scale=st.floats(1e-3, 1e3), seed=st.integers(0, 2**31 - 1))
+def test_geometry_scales_sigma_but_not_Ea(scale, seed):
+    T, R, R_err, _ = simulate_film(0.78, "sigma_T", seed)
+    pellet = {"kind": "through-plane", "thickness_cm": 0.1 * scale, "area_cm2": 0.5}
+    s1, e1 = conductivity_S_cm(R, R_err, FILM)
+    s2, e2 = conductivity_S_cm(R, R_err, pellet)
+    a, b = fit_arrhenius(T, s1, e1), fit_arrhenius(T, s2, e2)
+    assert b.Ea_eV == pytest.approx(a.Ea_eV, abs=1e-9)
+    assert b.Ea_err_eV == pytest.approx(a.Ea_err_eV, rel=1e-6)
+    ratio = geometry_factor_cm_inv(pellet) / K_FILM
+    assert b.sigma_ref_S_cm == pytest.approx(a.sigma_ref_S_cm * ratio, rel=1e-9)
 
 
 def test_unweighted_when_errors_missing_is_recorded():

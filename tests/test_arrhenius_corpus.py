@@ -25,6 +25,8 @@ from echem.arrhenius import (
     temperature_C_from_name,
 )
 
+pytestmark = pytest.mark.corpus
+
 PUBLISHED_EA_EV = 0.856
 NOMINAL = {"kind": "through-plane", "thickness_cm": 0.1, "area_cm2": 0.25}
 
