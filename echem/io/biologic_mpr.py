@@ -155,7 +155,8 @@ def _opaque_columns(BioLogic, ids: list[int], n_points: int, n_bytes: int) -> di
             f"(EC-Lab newer than galvani's tables) and their widths cannot be worked out; {_EXPORT_HINT}"
         )
     known = 1 if any(i in BioLogic.VMPdata_colID_flag_map for i in ids) else 0
-    known += sum(np.dtype(BioLogic.VMPdata_colID_dtype_map[i][1]).itemsize for i in ids if i in BioLogic.VMPdata_colID_dtype_map)
+    dtypes = BioLogic.VMPdata_colID_dtype_map
+    known += sum(np.dtype(dtypes[i][1]).itemsize for i in ids if i in dtypes)
     width = n_bytes // n_points - known
     dtype = {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}.get(width)
     if dtype is None:

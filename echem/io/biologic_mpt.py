@@ -457,7 +457,7 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-def _locate(lines: list[str], name: str) -> tuple[int, list[str]]:
+def _locate(lines: list[str]) -> tuple[int, list[str]]:
     """Index of the column line and the header lines before it."""
     first = lines[0].strip().lstrip("\ufeff") if lines else ""
     if first not in MAGIC_LINES:
@@ -529,7 +529,7 @@ def _floats(cells: list[str], decimal: str) -> np.ndarray:
 def parse(raw: bytes, name: str) -> Measurement:
     """Parse an EC-Lab ``.mpt`` export into a canonical :class:`Measurement`."""
     lines = _split_lines(decode(raw))
-    col_index, header = _locate(lines, name)
+    col_index, header = _locate(lines)
     names = [c.strip() for c in lines[col_index].split("\t")]
     while names and not names[-1]:
         names.pop()
