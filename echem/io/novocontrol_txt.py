@@ -50,12 +50,13 @@ def _is_column_row(line: str) -> bool:
 
 
 def sniff(raw: bytes, name: str) -> bool:
-    """``Fixed value(s)`` in the header, or a ``Freq.[Hz]`` column row with ``[ohm]`` columns."""
+    """``Fixed value(s)`` in the header, or a column row starting with WinDETA's dotted ``Freq.[Hz]``."""
     lines = [l for l in head_text(raw, 2048).lstrip("\ufeff").splitlines() if l.strip()][:8]
     for line in lines:
         if line.strip().lower().startswith("fixed value(s)"):
             return True
-        if _is_column_row(line) and "[ohm]" in line.lower():
+        first = re.split(r"\t|\s{2,}", line.strip())[0]
+        if re.match(r"^Freq\.\s*\[\s*[kKmM]?Hz\s*\]$", first):
             return True
     return False
 
