@@ -63,3 +63,20 @@ def test_corpus_is_complete(corpus_dir):
     files = {p.relative_to(corpus_dir).as_posix() for p in corpus_dir.rglob("*")
              if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md")}
     assert files == {r["file"] for r in ROWS}
+
+
+def test_technique_from_data_shapes():
+    import pandas as pd
+
+    from echem.io import technique_from_data
+
+    t = np.linspace(0, 10, 400)
+    sweep = pd.DataFrame({"E_V": -0.01 * t, "I_A": np.exp(t) * 1e-6})
+    assert technique_from_data(sweep) == "LSV"
+    # one cycle starting mid-window: two reversals, still a CV
+    tri = np.concatenate([np.linspace(0.3, 0.8, 100), np.linspace(0.8, 0.0, 160), np.linspace(0.0, 0.3, 60)])
+    assert technique_from_data(pd.DataFrame({"E_V": tri, "I_A": np.gradient(tri)})) == "CV"
+    hold = pd.DataFrame({"E_V": np.full(50, 0.4), "I_A": np.linspace(1e-3, 5e-4, 50)})
+    assert technique_from_data(hold) == "CA"
+    ocv = pd.DataFrame({"E_V": np.linspace(0.9, 0.8, 50), "I_A": np.zeros(50)})
+    assert technique_from_data(ocv) == "OCV"

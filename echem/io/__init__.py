@@ -150,6 +150,11 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
         meta.setdefault("technique_source", "file content")
     elif {"freq_Hz", "Z_re_ohm", "Z_im_ohm"} <= set(data.columns):
         meta["technique"], meta["technique_source"] = "EIS", "file content (impedance columns)"
+    elif meta.get("technique_label"):
+        # the file names a technique the workflow does not analyse (DPV, SWV, ...):
+        # say so rather than guess from the name or the data
+        meta["technique"] = None
+        meta["technique_source"] = f"file says {meta['technique_label']!r}, not analysed by echem"
     elif (from_name := technique_from_name(name)) is not None:
         meta["technique"], meta["technique_source"] = from_name, "file name"
     elif (from_shape := technique_from_data(data)) is not None:
@@ -166,16 +171,19 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
 def technique_from_data(data) -> str | None:
     """Infer LSV/CV/CA/CP/OCV from the shape of E(t) and I(t), when nothing else says.
 
-    A monotonic potential sweep is an LSV, a sweep that reverses is a CV, a constant
-    potential with current is a CA, a constant non-zero current is a CP, and zero
-    current is an OCV. Returns ``None`` when the data fit none of these.
+    Zero current is an OCV; a constant non-zero current with a moving potential is a
+    CP; a constant potential is a CA; one potential sweep is an LSV; a sweep whose
+    return covers more than half the span is a CV (turning points by
+    :func:`echem.sweeps.sweep_segments`, which ignores noise). ``None`` otherwise.
     """
+    from echem.sweeps import sweep_segments
+
     if "E_V" not in data.columns or len(data) < 5:
         return None
     E = data["E_V"].to_numpy(float)
     I = data["I_A"].to_numpy(float) if "I_A" in data.columns else None
     E = E[np.isfinite(E)]
-    span = np.ptp(E) if E.size else 0.0
+    span = float(np.ptp(E)) if E.size else 0.0
     if I is not None:
         I = I[np.isfinite(I)]
         if I.size and np.all(np.abs(I) < 1e-12):
@@ -184,12 +192,11 @@ def technique_from_data(data) -> str | None:
             return "CP"
     if span < 0.005:
         return "CA" if I is not None else None
-    dE = np.diff(E)
-    dE = dE[np.abs(dE) > 1e-9]
-    if dE.size == 0:
-        return None
-    reversals = int(np.sum(np.diff(np.sign(dE)) != 0))
-    return "LSV" if reversals <= 2 else "CV"
+    segments = sweep_segments(E)
+    if segments.max() == 0:
+        return "LSV"
+    spans = [np.ptp(E[segments == k]) for k in range(1, int(segments.max()) + 1)]
+    return "CV" if max(spans) > 0.5 * span else "LSV"
 
 
 __all__ = ["read", "read_bytes", "readers", "find_reader", "technique_from_label", "sha256_bytes",

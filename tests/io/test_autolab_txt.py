@@ -71,8 +71,6 @@ def test_nova_cv_sweeps_at_the_named_scan_rate(corpus_dir):
         assert rate == pytest.approx(0.1, rel=0.03)
 
 
-@pytest.mark.xfail(strict=True, reason="registry's technique_from_data calls a sweep with 2 reversals "
-                   "an LSV; a one-cycle CV starting mid-window has exactly 2 (reported to the lead)")
 def test_nova_cv_technique_is_cv(corpus_dir):
     assert read(corpus_dir / NOVA_CV).technique == "CV"
 
