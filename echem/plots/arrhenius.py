@@ -28,6 +28,14 @@ def C_from_inv_kK(x):
         return np.where(x > 0, 1000.0 / x - T0_K, np.nan)
 
 
+def _pm(value: float, err: float) -> str:
+    """``0.780 ± 0.012``; more decimals when the error is below 0.001."""
+    if not np.isfinite(err):
+        return f"{value:.3f}"
+    decimals = 3 if err >= 1e-3 else min(6, 1 - int(np.floor(np.log10(err))) if err > 0 else 6)
+    return f"{value:.{decimals}f} ± {err:.{decimals}f}"
+
+
 def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str] | None = None,
                    top_axis: bool = True):
     """Draw one or more Arrhenius series on ``ax``.
@@ -39,6 +47,9 @@ def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str
     "excluded" in the legend. The fit line spans the fitted temperature range; for
     law ``sigma_T`` it is ``log10(A exp(-Ea/(k_B T)) / T)``, slightly curved on this
     abscissa.
+
+    ``T_C`` and ``sigma_S_cm`` must be the arrays given to :func:`fit_arrhenius` (the
+    ``index`` of an excluded point refers to them).
 
     Abscissa ``1000/T`` (1/K), ordinate ``log10(sigma / (S/cm))``; with ``top_axis`` a
     secondary x-axis on top reads in °C. Returns the secondary axis (or ``None``).
@@ -61,7 +72,7 @@ def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str
 
         text = label
         if isinstance(result, ArrheniusResult) and np.isfinite(result.Ea_eV):
-            text = f"{label}: Ea = {result.Ea_eV:.3f} ± {result.Ea_err_eV:.3f} eV"
+            text = f"{label}: Ea = {_pm(result.Ea_eV, result.Ea_err_eV)} eV"
         ax.plot(inv_kK_from_C(T_C[used]), np.log10(sigma[used]), linestyle="none",
                 marker=marker, color=colour, label=text)
         if dropped.any():
