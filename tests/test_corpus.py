@@ -33,6 +33,8 @@ def expected_technique(manifest_text: str) -> str:
 NO_DATA = {
     # EC-Lab ZIR: a header and the column line only; ZIR measures Ru to compensate later runs
     "ixdat_ixdat-large-test-files/multiple_techniques_dataset_01_07_ZIR_C01.mpt": "ZIR",
+    # a PEIS .mpr whose data module holds the column table but 0 points (galvani agrees)
+    "ComPlat_chemotion-converter-app/CHD048_CHD050_60C_C01.mpr": "0 data points",
 }
 
 
