@@ -1,0 +1,87 @@
+"""``echem audit SAMPLE``: every number of a sample, traced to its file, sha256 and fit.
+
+Reads the sample's audit JSONs (``results/samples/<sample>/audit/<stage>/*.json``) and
+prints, per fit: the file(s) and their sha256, the metadata and settings used (with
+where each came from), the method record (window, initial guess, criterion) and the
+numbers with their standard errors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from echem.errors import EchemError
+
+STAGE_ORDER = ("eis", "lsv", "tafel", "ecsa", "arrhenius")
+
+
+def load_records(results_dir: Path, sample: str) -> list[dict[str, Any]]:
+    """All audit records of a sample, in stage order."""
+    base = results_dir / "samples" / sample / "audit"
+    if not base.is_dir():
+        known = sorted(p.name for p in (results_dir / "samples").glob("*")) if (results_dir / "samples").is_dir() else []
+        raise EchemError(f"no audit records for sample {sample!r} under {base}; run the workflow first"
+                         + (f" (samples with results: {', '.join(known)})" if known else ""))
+    records = []
+    for stage in STAGE_ORDER:
+        for path in sorted((base / stage).glob("*.json")):
+            rec = json.loads(path.read_text(encoding="utf-8"))
+            rec["_path"] = str(path)
+            records.append(rec)
+    return records
+
+
+def _short(value: Any, width: int = 110) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _files(rec) -> list[tuple[str, str]]:
+    files, shas = rec.get("file"), rec.get("input_sha256")
+    if isinstance(files, list):
+        return list(zip(files, shas or [None] * len(files)))
+    return [(files, shas)]
+
+
+def _numbers(rec) -> list[str]:
+    result = rec.get("result", {})
+    lines = []
+    if "params" in result:  # EIS
+        for p in result["params"]:
+            err = p.get("stderr")
+            err_text = f"{err:.3g}" if isinstance(err, (int, float)) else "n/a"
+            lines.append(f"{p['param']} = {p['value']:.6g} ± {err_text} {p.get('unit', '')}".rstrip())
+        lines.append(f"chi2 = {result.get('chi2')}, kk_ok = {result.get('kk_ok')}, Rs = {result.get('rs_ohm')} Ω ({result.get('rs_source')})")
+    elif "rows" in result:  # LSV
+        for r in result["rows"]:
+            lines.append(f"eta@{r['target_mA_cm2']} mA/cm2 = {r['eta_mV']} ± {r['eta_err_mV']} mV "
+                         f"(reached {r['reached']}, Ru {r['ru_ohm']} Ω, f {r['ir_fraction']})")
+    else:
+        for key, value in result.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                lines.append(f"{key} = {value}")
+    return lines
+
+
+def format_sample_audit(results_dir: Path, sample: str) -> str:
+    records = load_records(Path(results_dir), sample)
+    out = [f"audit of sample {sample} ({len(records)} fits)", ""]
+    for rec in records:
+        out.append(f"[{rec['stage']}] {Path(rec['_path']).name}")
+        for file, sha in _files(rec):
+            out.append(f"  file     {file}  sha256 {sha}")
+        for line in _numbers(rec):
+            out.append(f"  number   {line}")
+        for key, value in (rec.get("metadata") or {}).items():
+            out.append(f"  used     {key}: {_short(value)}")
+        out.append(f"  settings {_short(rec.get('settings'))}")
+        method = rec.get("method") or {}
+        for key in ("criterion", "window", "initial_guess", "guess", "bounds", "weighting", "sweep", "circuit"):
+            if key in method:
+                out.append(f"  method   {key}: {_short(method[key])}")
+        out.append(f"  versions {_short(rec.get('versions'))}")
+        out.append(f"  record   {rec['_path']}")
+        out.append("")
+    return "\n".join(out)
