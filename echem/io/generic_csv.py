@@ -188,6 +188,7 @@ class _Column:
     unit: str | None = None
     unit_assumed: str | None = None
     reference: str | None = None
+    problem: str | None = None  # recognised but unusable: parse raises this message
 
 
 def _role_of(name: str, original: str) -> str | None:
@@ -241,11 +242,6 @@ def _unit_factor(role: str, unit: str) -> tuple[float, float, str | None] | None
         f = _prefixed(u, "Hz")
         return (f, 0.0, None) if f is not None else None
     if role in ("Z_re_ohm", "Z_im_ohm", "Z_mod"):
-        if re.search(r"cm", u):
-            raise ReaderError(
-                f"impedance unit {unit!r} is area-normalised; the canonical table holds ohm. "
-                "Export the impedance in ohm (not ohm·cm²)"
-            )
         f = _prefixed(u, "Ohm")
         return (f, 0.0, None) if f is not None else None
     if role == "phase":
@@ -278,35 +274,52 @@ def _map_column(index: int, cell: str) -> _Column | None:
     body = cell[m.end():] if m else cell
     if m:
         negate = True
-    for name, unit in _split_name_unit(body):
-        ref_in_name = None
-        vs = re.match(r"^(?P<n>.*?\S)\s+vs\.?\s+(?P<ref>.+)$", name, re.I)
-        if vs and _role_of(name, body) is None:
-            name, ref_in_name = vs.group("n"), vs.group("ref").strip()
-        role = _role_of(name, body)
-        if role is None:
-            continue
-        if role == "temperature_or_time":
-            # "T" is temperature with a temperature unit, time with a time unit.
-            if unit is not None and _temperature(_norm_unit(unit)) is not None:
-                role = "temperature_C"
-            elif unit is not None and _time_factor(_norm_unit(unit)) is not None:
-                role = "time_s"
-            else:
-                continue
-        if role in ("I_A", "j") and unit is not None and _density_factor(_norm_unit(unit)) is not None:
-            role = "j"
-        if unit is None:
-            if role == "j":
-                continue  # a density without unit cannot be converted
-            return _Column(index, cell, role, negate=negate, unit_assumed=_DEFAULT_UNIT.get(role),
-                           reference=ref_in_name)
-        conv = _unit_factor(role, unit)
-        if conv is None:
-            continue
-        factor, offset, ref = conv
-        return _Column(index, cell, role, factor, offset, negate, unit=unit, reference=ref or ref_in_name)
+    # First the name as written, then with a "vs <reference>" part taken off the name
+    # ("E vs RHE (V)"); a reference inside the unit ("E/V vs RHE") is read by _unit_factor.
+    candidates = _split_name_unit(body)
+    for strip_vs in (False, True):
+        # With a reference in the name, readings that carry a unit come first.
+        for name, unit in (candidates[1:] + candidates[:1]) if strip_vs else candidates:
+            ref_in_name = None
+            if strip_vs:
+                vs = re.match(r"^(?P<n>.*?\S)\s+vs\.?\s+(?P<ref>.+)$", name, re.I)
+                if not vs:
+                    continue
+                name, ref_in_name = vs.group("n"), vs.group("ref").strip()
+            col = _column_for(index, cell, name, unit, body, negate, ref_in_name)
+            if col is not None:
+                return col
     return None
+
+
+def _column_for(index: int, cell: str, name: str, unit: str | None, body: str, negate: bool,
+                ref_in_name: str | None) -> _Column | None:
+    role = _role_of(name, body)
+    if role is None:
+        return None
+    if role == "temperature_or_time":
+        # "T" is temperature with a temperature unit, time with a time unit.
+        if unit is not None and _temperature(_norm_unit(unit)) is not None:
+            role = "temperature_C"
+        elif unit is not None and _time_factor(_norm_unit(unit)) is not None:
+            role = "time_s"
+        else:
+            return None
+    if role in ("I_A", "j") and unit is not None and _density_factor(_norm_unit(unit)) is not None:
+        role = "j"
+    if unit is None:
+        if role == "j":
+            return None  # a density without unit cannot be converted
+        return _Column(index, cell, role, negate=negate, unit_assumed=_DEFAULT_UNIT.get(role), reference=ref_in_name)
+    if role in ("Z_re_ohm", "Z_im_ohm", "Z_mod") and re.search(r"cm", unit):
+        return _Column(index, cell, role, unit=unit, problem=(
+            f"column {cell!r} is an area-normalised impedance; the canonical table holds ohm. "
+            "Export the impedance in ohm (not ohm·cm²)"))
+    conv = _unit_factor(role, unit)
+    if conv is None:
+        return None
+    factor, offset, ref = conv
+    return _Column(index, cell, role, factor, offset, negate, unit=unit, reference=ref or ref_in_name)
 
 
 def _map_columns(cells: list[str]) -> tuple[dict[str, _Column], list[str]]:
@@ -743,6 +756,9 @@ def _headerless(matrix: np.ndarray, name: str, meta: dict) -> Measurement:
 
 
 def _build(matrix: np.ndarray, roles: dict[str, _Column], name: str, meta: dict, annotate: bool = True) -> Measurement:
+    for col in roles.values():
+        if col.problem:
+            raise ReaderError(f"{name}: {col.problem}")
     out: dict[str, np.ndarray] = {}
     assumed = {c.name: c.unit_assumed for c in roles.values() if c.unit_assumed}
     if assumed:
