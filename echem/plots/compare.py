@@ -271,43 +271,26 @@ def _nyquist(results_dir, series, members, tables, settings):
 def _arrhenius(results_dir, series, members, tables, settings):
     import numpy as np
 
+    from echem.arrhenius import ArrheniusResult
     from echem.plots.arrhenius import plot_arrhenius
-    from echem.plots.figure import new_figure
+    from echem.plots.figure import colour_for, new_figure
 
-    cond = tables["conductivity"]
-    arr = tables["arrhenius"]
-    if cond[cond["sample"].isin(members)].empty:
-        return None
-    series_data = {}
+    series_data, colours = {}, {}
     for s in members:
-        for run_label, rows in cond[(cond["sample"] == s)].groupby("run"):
-            used = rows[rows["used"].astype(str).str.lower() == "true"]
-            fit = arr[(arr["sample"] == s) & (arr["run"] == run_label)]
-            if used.empty:
-                continue
-            res = None
-            if not fit.empty:
-                res = _FitView(fit.iloc[0])
-            label = s if run_label in ("single", "heating") else f"{s} ({run_label})"
-            if run_label == "cooling" and (cond[(cond["sample"] == s)]["run"] == "heating").any():
-                continue  # one curve per sample: heating (the usual published run)
-            series_data[label] = (used["temperature_C"].to_numpy(float), used["sigma_S_cm"].to_numpy(float), res)
+        records = sorted((results_dir / "samples" / s / "audit" / "arrhenius").glob("*.json"))
+        recs = {json.loads(p.read_text(encoding="utf-8"))["metadata"]["run"]: p for p in records}
+        # one curve per sample: the heating run when there is one (the usual published run)
+        run_label = "heating" if "heating" in recs else "single" if "single" in recs else next(iter(sorted(recs)), None)
+        if run_label is None:
+            continue
+        rec = json.loads(recs[run_label].read_text(encoding="utf-8"))
+        pts = rec["method"]["points"]
+        res = ArrheniusResult(**rec["result"])
+        series_data[s] = (np.array([p["T_C"] for p in pts]), np.array([p["sigma"] for p in pts]), res)
+        colours[s] = colour_for(s, members)
     if not series_data:
         return None
-    fig, ax = new_figure(4.8, 3.8)
-    plot_arrhenius(ax, series_data)
-    ax.set_title(f"{series}: Arrhenius plot", fontsize=9, pad=22)
+    fig, ax = new_figure(5.0, 4.0)
+    plot_arrhenius(ax, series_data, colours=colours)
+    ax.set_title(f"{series}: Arrhenius plot", fontsize=9)
     return fig
-
-
-class _FitView:
-    """Adapter: an arrhenius.csv row seen as an ArrheniusResult (what plot_arrhenius reads)."""
-
-    def __init__(self, row):
-        self.law = row["law"]
-        self.Ea_eV = float(row["Ea_eV"])
-        self.Ea_err_eV = float(row["Ea_err_eV"])
-        self.ref_T_C = float(row["ref_T_C"])
-        self.sigma_ref_S_cm = float(row["sigma_ref_S_cm"])
-        self.n_points = int(row["n_points"])
-        self.r2 = float(row["r2"])

@@ -18,7 +18,8 @@ def arrhenius_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Map
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)
-    fits = [f for f in read_json(eis_fits)["fits"] if f.get("temperature_C") is not None]
+    all_fits = read_json(eis_fits)["fits"]
+    fits = [f for f in all_fits if f.get("temperature_C") is not None]
     cond_rows: list[dict[str, Any]] = []
     arr_rows: list[dict[str, Any]] = []
     with StageRun("arrhenius", ing.sample, log_path, outputs.errors) as run:
@@ -34,6 +35,10 @@ def arrhenius_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Map
                         "({kind: in-plane, gap_cm, length_cm, thickness_cm} or "
                         "{kind: through-plane, thickness_cm, area_cm2}) to get conductivities")
                 return
+            for f in all_fits:
+                if f.get("temperature_C") is None:
+                    run.error(f["file"], "no temperature for this spectrum: name the file like eis_300C.mpt "
+                                         "or set temperature_C: {file name: °C} in sample.yaml")
             if not fits:
                 raise AnalysisError("the sample has a geometry but no EIS fit with a known temperature; "
                                     "name files like eis_300C.mpt or set temperature_C in sample.yaml")
@@ -67,51 +72,48 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
                                     f"to one of {', '.join(f['params'])}")
             R = f["params"][param]["value"]
             R_err = f["params"][param].get("stderr")
-            sigma, sigma_err = conductivity_S_cm(R, R_err if R_err is not None else 0.0, geometry)
+            sigma, sigma_err = conductivity_S_cm(R, R_err, geometry)
             values = {k: v["value"] for k, v in f["params"].items()}
-            in_range, reason = arc_in_range(values, np.array([f["freq_min_Hz"], f["freq_max_Hz"]]))
+            in_range, reason = arc_in_range(values, np.array([f["freq_min_Hz"], f["freq_max_Hz"]]),
+                                            r_param=param, circuit=f["circuit"])
             if not in_range:
                 run.warning(f"{f['file']}: excluded from the Arrhenius fit: {reason}")
             cond_rows.append({"sample": ing.sample, "file": f["file"], "temperature_C": f["temperature_C"],
                               "R_ohm": R, "R_err_ohm": R_err, "sigma_S_cm": sigma, "run": run_label,
                               "used": bool(in_range)})
             points.append({"file": f["file"], "sha256": f.get("sha256"), "T_C": f["temperature_C"],
-                           "T_source": f.get("temperature_source"), "sigma": sigma, "sigma_err": sigma_err,
-                           "run": run_label, "used": bool(in_range), "reason": reason})
+                           "T_source": f.get("temperature_source"), "sigma": float(sigma),
+                           "sigma_err": float(sigma_err), "run": run_label, "used": bool(in_range),
+                           "reason": None if in_range else reason})
     results = {}
     for run_label in sorted({p["run"] for p in points}):
-        used = [p for p in points if p["run"] == run_label and p["used"]]
+        pts = [p for p in points if p["run"] == run_label]
         with run.guard(f"{run_label} run"):
-            res = fit_arrhenius(np.array([p["T_C"] for p in used]), np.array([p["sigma"] for p in used]),
-                                np.array([p["sigma_err"] for p in used]), law=settings["law"],
-                                ref_T_C=settings["ref_C"])
-            results[run_label] = res
-            arr_rows.append({"sample": ing.sample, "law": res.law, "Ea_eV": res.Ea_eV, "Ea_err_eV": res.Ea_err_eV,
-                             "ref_T_C": res.ref_T_C, "sigma_ref_S_cm": res.sigma_ref_S_cm,
-                             "n_points": res.n_points, "r2": res.r2, "run": run_label})
+            res = fit_arrhenius(np.array([p["T_C"] for p in pts]), np.array([p["sigma"] for p in pts]),
+                                np.array([p["sigma_err"] for p in pts]), law=settings["law"],
+                                ref_T_C=settings["ref_C"], exclude=[p["reason"] for p in pts],
+                                labels=[p["file"] for p in pts])
+            results[run_label] = (pts, res)
+            arr_rows.append({"sample": ing.sample, **res.row(), "run": run_label})
+            result = res.to_dict()
+            method = result.pop("audit")
             audit.write(outputs.audit, audit.audit_name("arrhenius", run_label), audit.record(
-                stage="arrhenius", sample=ing.sample, file=[p["file"] for p in used],
-                sha256=[p["sha256"] for p in used], settings=dict(settings),
-                metadata={"geometry": geometry, "resistance_param": settings["resistance_param"]},
-                method={**res.audit, "points": [{k: v for k, v in p.items()} for p in points
-                                                if p["run"] == run_label]},
-                result={"Ea_eV": res.Ea_eV, "Ea_err_eV": res.Ea_err_eV, "prefactor": res.prefactor,
-                        "sigma_ref_S_cm": res.sigma_ref_S_cm, "sigma_ref_err_S_cm": res.sigma_ref_err_S_cm,
-                        "r2": res.r2, "n_points": res.n_points, "excluded": res.excluded},
+                stage="arrhenius", sample=ing.sample, file=[p["file"] for p in pts],
+                sha256=[p["sha256"] for p in pts], settings=dict(settings),
+                metadata={"geometry": geometry, "resistance_param": param, "run": run_label},
+                method={**method, "points": pts}, result=result,
             ))
             run.info(f"{run_label}: Ea = {res.Ea_eV:.4f} ± {res.Ea_err_eV:.4f} eV, "
-                     f"sigma({res.ref_T_C:g} C) = {res.sigma_ref_S_cm:.3g} S/cm")
+                     f"sigma({res.ref_T_C:g} C) = {res.sigma_ref_S_cm:.3g} S/cm, {len(res.excluded)} excluded")
 
     def painter():
         from echem.plots.arrhenius import plot_arrhenius
         from echem.plots.figure import new_figure
 
         fig, ax = new_figure()
-        series = {}
-        for run_label, res in results.items():
-            pts = [p for p in points if p["run"] == run_label and p["used"]]
-            series[f"{ing.sample} ({run_label})"] = (np.array([p["T_C"] for p in pts]),
-                                                     np.array([p["sigma"] for p in pts]), res)
+        series = {f"{ing.sample} ({run_label})": (np.array([p["T_C"] for p in pts]),
+                                                  np.array([p["sigma"] for p in pts]), res)
+                  for run_label, (pts, res) in results.items()}
         plot_arrhenius(ax, series)
         return fig
 
