@@ -361,3 +361,20 @@ def test_current_at_overpotential(reaction):
     I2, err2 = current_at_overpotential(res.curve, eta, ru_err_ohm=0.5, ir_fraction=1.0)
     assert I2 == pytest.approx(I_A) and err2 > I_err
     assert all(math.isnan(v) for v in current_at_overpotential(res.curve, 5000.0))
+
+
+def test_plot_polarisation_draws_on_given_axes():
+    from matplotlib.figure import Figure
+
+    from echem.plots.lsv import plot_polarisation
+
+    path = np.arange(-40.0, applied_end(150, 60, 0.01), 1.0)
+    curves = {}
+    for label, reaction in (("a", "HER"), ("b", "HER")):
+        E, I = record(reaction, path, b=60, j0=0.01)
+        curves[label] = analyse_lsv(E, I, area_cm2=0.196, reaction=reaction, offset_to_rhe_V=0.0).curve
+    ax = Figure().add_subplot()
+    assert plot_polarisation(ax, curves, (10, 100)) is ax
+    assert ax.get_xlabel() == "E / V vs RHE (iR-corrected)" and "mA cm" in ax.get_ylabel()
+    assert len(ax.get_lines()) == 2 + 2 + 1  # two curves, two target lines (HER: negative), zero line
+    assert sorted(line.get_ydata()[0] for line in ax.get_lines()[2:4]) == [-100, -10]

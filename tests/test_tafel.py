@@ -184,3 +184,21 @@ def test_lmfit_errors_match_closed_form():
     # both scale the covariance by chi2/(n-2)
     assert res.slope_err_mV_dec == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-3)
     assert res.audit["fit"]["a_err_mV"] == pytest.approx(math.sqrt(cov[1, 1]), rel=1e-3)
+
+
+def test_plot_tafel_highlights_window():
+    from matplotlib.figure import Figure
+
+    from echem.plots.lsv import plot_tafel
+
+    eta, j = curve(60.0, 1e-2, seed=1)
+    res = fit_tafel(eta, j)
+    ax = Figure().add_subplot()
+    assert plot_tafel(ax, eta, j, res, label="x") is ax
+    assert ax.get_ylabel() == "η / mV" and "log" in ax.get_xlabel() and "mA cm" in ax.get_xlabel()
+    fit_line = ax.get_lines()[-1]
+    assert fit_line.get_label().startswith("x: 60.")
+    # the drawn line spans the window and follows eta = b (log j - log j0)
+    x = fit_line.get_xdata()
+    assert fit_line.get_ydata()[0] == pytest.approx(res.slope_mV_dec * (x[0] - math.log10(res.j0_mA_cm2)))
+    assert len(ax.patches) == 1  # shaded window
