@@ -77,6 +77,7 @@ PROVENANCE_KEYS = ("source", "file", "sha256", "rows", "format")
 _DELIMITERS = ("\t", ";", ",", None)  # None: runs of whitespace
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.I)
 _HEAD_BYTES = 32768
+_DETECT_LINES = 2000
 
 # Lines that mean another reader owns the file (checked on the first lines only).
 _VENDOR_MARKERS = (
@@ -352,26 +353,24 @@ def _useful(roles: dict[str, _Column]) -> bool:
 def _cells(line: str, delimiter: str | None) -> list[str]:
     if delimiter is None:
         cells = line.split()
+    elif '"' in line:
+        cells = [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
     else:
-        cells = next(csv.reader([line], delimiter=delimiter), [])
-        cells = [c.strip() for c in cells]
+        cells = [c.strip() for c in line.split(delimiter)]
     while cells and not cells[-1]:
         cells.pop()  # trailing delimiter (PalmSens, Excel)
     return cells
 
 
-def _is_data_row(cells: list[str], ncols: int, delimiter: str | None) -> bool:
-    """A row of the table: at most ``ncols`` cells, all numbers or empty, at least one number."""
-    if not cells or len(cells) > ncols:
-        return False
-    numbers = 0
-    for c in cells:
-        if not c:
-            continue
-        if not _NUMBER.match(c) or (delimiter == "," and "," in c):
-            return False
-        numbers += 1
-    return numbers >= 1
+def _row_regex(delimiter: str | None) -> re.Pattern:
+    """One regex for a whole data row: numbers (or empty cells) separated by ``delimiter``."""
+    decimal = "." if delimiter == "," else "[.,]"
+    number = rf"[+-]?(?:\d+(?:{decimal}\d*)?|{decimal}\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)"
+    if delimiter is None:
+        return re.compile(rf"^\s*(?:{number})(?:\s+(?:{number}))*\s*$", re.I)
+    pad = "[ ]*" if delimiter == "\t" else "[ \t]*"
+    cell = rf'{pad}(?:"?(?:{number})"?)?{pad}'
+    return re.compile(rf"^{cell}(?:{re.escape(delimiter)}{cell})*\r?$", re.I)
 
 
 def _is_numeric_row(cells: list[str], delimiter: str | None) -> bool:
@@ -467,10 +466,13 @@ def _is_unit_only(cell: str) -> bool:
     u = _norm_unit(cell)
     if not u:
         return False
-    return any(
-        (f := _prefixed(u, base)) is not None for base in ("V", "A", "Hz", "Ohm")
-    ) or _time_factor(u) is not None or _temperature(u) is not None or _density_factor(u) is not None or u.lower() in (
-        "deg", "°", "rad")
+    return (
+        any(_prefixed(u, base) is not None for base in ("V", "A", "Hz", "Ohm"))
+        or _time_factor(u) is not None
+        or _temperature(u) is not None
+        or _density_factor(u) is not None
+        or u.lower() in ("deg", "°", "rad")
+    )
 
 
 def _owner(text: str) -> str | None:
@@ -686,7 +688,8 @@ def parse(raw: bytes, name: str) -> Measurement:
         columns = _cells(lines[i], ",")
         table = _Table(",", i, i + 1, len(columns), columns)
     else:
-        table = _find_table(lines)
+        # The layout is decided on the head; every later line is then read with it.
+        table = _find_table(lines[:_DETECT_LINES])
     if table is None:
         raise UnknownFormatError(
             f"{name}: no delimited numeric table found; export the data as CSV with one column row "
@@ -698,14 +701,18 @@ def parse(raw: bytes, name: str) -> Measurement:
 
     numeric: list[list[str]] = []
     skipped: list[str] = []
+    row_re = _row_regex(table.delimiter)
+    pad = [""] * table.ncols
     for line in lines[table.data_start:]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        cells = _cells(line, table.delimiter)
-        if _is_data_row(cells, table.ncols, table.delimiter):
-            numeric.append(cells + [""] * (table.ncols - len(cells)))
-        else:
-            skipped.append(line)
+        if row_re.match(line):
+            cells = _cells(line, table.delimiter)
+            if len(cells) <= table.ncols:
+                if cells:
+                    numeric.append(cells + pad[len(cells):])
+                continue
+        skipped.append(line)
     if skipped:
         # Footers, repeated headers, notes: reported, never silently dropped.
         meta["lines_skipped"] = {"count": len(skipped), "first": skipped[0][:120]}
@@ -717,11 +724,7 @@ def parse(raw: bytes, name: str) -> Measurement:
     if decimal == ",":
         meta["decimal"] = ","
     ncols = table.ncols
-    matrix = np.full((len(numeric), ncols), np.nan)
-    for k, r in enumerate(numeric):
-        for j, c in enumerate(r):
-            if c:
-                matrix[k, j] = to_float(c, decimal)
+    matrix = _to_matrix(numeric, ncols, decimal)
     canonical = bool(meta.get("canonical_csv"))
     if not canonical:
         meta["delimiter"] = {"\t": "tab", ";": "semicolon", ",": "comma", None: "whitespace"}[table.delimiter]
@@ -739,6 +742,21 @@ def parse(raw: bytes, name: str) -> Measurement:
     if ignored:
         meta["columns_ignored"] = ignored
     return _build(matrix, roles, name, meta, annotate=not canonical)
+
+
+def _to_matrix(rows: list[list[str]], ncols: int, decimal: str) -> np.ndarray:
+    """Float matrix of the padded cell rows; empty cells are NaN.
+
+    numpy's string-to-float conversion is correctly rounded, so ``repr`` output reads
+    back to the same double; cells numpy refuses fall back to :func:`to_float`.
+    """
+    flat = [c or "nan" for r in rows for c in r]
+    if decimal == ",":
+        flat = [c.replace(",", ".") for c in flat]
+    try:
+        return np.array(flat, dtype=str).astype(np.float64).reshape(len(rows), ncols)
+    except ValueError:
+        return np.array([to_float(c) for c in flat], dtype=float).reshape(len(rows), ncols)
 
 
 def _headerless(matrix: np.ndarray, name: str, meta: dict) -> Measurement:
