@@ -159,7 +159,7 @@ def _temperature(unit: str) -> tuple[float, float] | None:
 # Normalised names (lower case, no spaces) of each quantity; a unit may follow.
 _NAMES = {
     "time_s": {"t", "time", "elapsedtime", "timeelapsed", "runtime", "testtime", "totaltime", "time(s)"},
-    "E_V": {"e", "ewe", "ewe-ece", "potential", "voltage", "ecell", "u", "wepotential",
+    "E_V": {"e", "ewe", "<ewe>", "<e>", "ewe-ece", "potential", "voltage", "ecell", "u", "wepotential",
             "workingelectrodepotential", "e_we", "vf", "emeas", "e_meas", "measuredpotential", "potentialwe"},
     "E_V_applied": {"eapplied", "potentialapplied", "eset", "esetpoint", "appliedpotential", "control", "vsig"},
     "I_A": {"i", "<i>", "current", "iwe", "i_we", "currentwe", "measuredcurrent"},
@@ -228,6 +228,8 @@ def _unit_factor(role: str, unit: str) -> tuple[float, float, str | None] | None
         m = re.match(r"^(?P<u>[^\s]+)\s+vs\.?\s+(?P<ref>.+)$", u, re.I)
         if m:
             u, reference = m.group("u"), m.group("ref").strip()
+            if re.fullmatch(r"ref(erence)?\.?(\s*electrode)?", reference, re.I):
+                reference = None  # "V vs. Ref." names no electrode
         f = _prefixed(u, "V")
         return (f, 0.0, reference) if f is not None else None
     if role == "I_A":
