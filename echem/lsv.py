@@ -209,8 +209,11 @@ class _Selection:
     info: dict[str, Any]
 
 
-def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) -> _Selection:
+def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None,
+            sweep_direction="reaction") -> _Selection:
     reaction = _reaction(reaction)
+    if sweep_direction not in ("reaction", "reverse"):
+        raise MetadataError(f"sweep_direction must be 'reaction' or 'reverse', got {sweep_direction!r}")
     E = np.asarray(E_V, dtype=float)
     I = np.asarray(I_A, dtype=float)
     if E.shape != I.shape or E.ndim != 1:
@@ -246,7 +249,7 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) ->
             f"{len(fragments)} short potential excursion(s) (< {FRAGMENT_FRACTION:.0%} of the "
             "longest sweep) ignored, e.g. a glitch or a pre-step"
         )
-    direction = REACTION_SIGN[reaction]
+    direction = REACTION_SIGN[reaction] * (1 if sweep_direction == "reaction" else -1)
     candidates = [s for s in sweeps if s.direction == direction and s not in fragments]
     word = "cathodic (E decreasing)" if direction < 0 else "anodic (E increasing)"
     if not candidates:
@@ -254,6 +257,9 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) ->
         raise AnalysisError(
             f"no {word} sweep for the {reaction} in this record (sweeps: {ranges}); "
             "check `reaction` in sample.yaml"
+            + ("" if sweep_direction == "reverse" else
+               " (a curve recorded towards the equilibrium potential on purpose, e.g. an OER "
+               "backward sweep that avoids the Ni redox peak, needs sweep_direction='reverse')")
         )
     longest_dir = max(s.span_V for s in candidates)
     full = [s for s in candidates if s.span_V >= FULL_FRACTION * longest_dir]
@@ -269,8 +275,10 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) ->
         how = f"cycle {k}"
     else:
         how = which
-        if isinstance(which, str) and which.strip().lstrip("-").isdigit():
-            which = int(which)
+        if isinstance(which, str):
+            which = which.strip().lower()
+            if which.lstrip("-").isdigit():
+                which = int(which)
         if which == "last":
             chosen = full[-1]
         elif which == "first":
@@ -294,6 +302,7 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) ->
     mask &= rows
     info = {
         "requested": how if not isinstance(how, np.integer) else int(how),
+        "sweep_direction": sweep_direction,
         "cycle": None if cycle is None else int(cycle),
         "cycle_rows": cycle_note,
         "n_sweeps": len(sweeps),
@@ -309,7 +318,7 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None) ->
 
 
 def select_sweep(E_V, I_A, reaction: str, which: str | int = "last", cycle: int | None = None,
-                 cycle_numbers=None) -> np.ndarray:
+                 cycle_numbers=None, sweep_direction: str = "reaction") -> np.ndarray:
     """Boolean mask of the sweep to analyse.
 
     The record is split into monotonic sweeps (:func:`split_sweeps`); sweeps going in the
@@ -325,12 +334,16 @@ def select_sweep(E_V, I_A, reaction: str, which: str | int = "last", cycle: int 
     ``cycle_numbers``, the ``cycle``-th candidate sweep. A pure one-direction LSV is one
     sweep. Rows with non-finite E or I are never selected.
 
+    ``sweep_direction="reverse"`` selects sweeps going *towards* the equilibrium potential
+    instead (e.g. OER curves read on the backward sweep to avoid a Ni²⁺/Ni³⁺ oxidation
+    peak); their charging current opposes the reaction current.
+
     Raises
     ------
     AnalysisError
         No sweep in the reaction's direction, or the requested one does not exist.
     """
-    return _select(E_V, I_A, reaction, which, cycle, cycle_numbers).mask
+    return _select(E_V, I_A, reaction, which, cycle, cycle_numbers, sweep_direction).mask
 
 
 # --------------------------------------------------------------------------- targets
@@ -435,6 +448,7 @@ def analyse_lsv(
     cycle: int | None = None,
     noise_window: int = 7,
     cycle_numbers=None,
+    sweep_direction: str = "reaction",
 ) -> LSVResult:
     """Overpotential at each target current density from one polarisation curve.
 
@@ -453,6 +467,9 @@ def analyse_lsv(
 
     Without ``ru_ohm`` the curve is not corrected: ``ru_ohm`` is None and ``ir_fraction``
     0 in the rows, with a warning in the audit when a non-zero fraction was asked for.
+
+    ``sweep``, ``cycle``, ``cycle_numbers`` (the file's cycle column) and
+    ``sweep_direction`` choose the sweep as in :func:`select_sweep`.
 
     Raises
     ------
@@ -482,7 +499,7 @@ def analyse_lsv(
     if window < 3:
         raise MetadataError(f"noise_window must be at least 3 points, got {noise_window!r}")
 
-    sel = _select(E_V, I_A, reaction, sweep, cycle, cycle_numbers)
+    sel = _select(E_V, I_A, reaction, sweep, cycle, cycle_numbers, sweep_direction)
     warnings = list(sel.info["warnings"])
     fraction_requested = _fraction(ir_fraction)
     if ru_ohm is not None and not (isinstance(ru_ohm, float) and math.isnan(ru_ohm)):
@@ -513,7 +530,13 @@ def analyse_lsv(
 
     rows, target_audit = [], []
     for t in targets:
-        hit = _value_at(j_r, E_corr, t, window, log=True)
+        if sweep_direction == "reverse":  # analyse in order of increasing driving force
+            hit = _value_at(j_r[::-1], E_corr[::-1], t, window, log=True)
+            if hit is not None and hit.get("neighbours"):
+                a_, b_ = hit["neighbours"]
+                hit["neighbours"] = [j_r.size - 1 - b_, j_r.size - 1 - a_]
+        else:
+            hit = _value_at(j_r, E_corr, t, window, log=True)
         row = {"reaction": reaction, "target_mA_cm2": t, "eta_mV": math.nan, "eta_err_mV": math.nan,
                "E_RHE_V": math.nan, "ru_ohm": ru, "ir_fraction": f, "reached": hit is not None}
         entry: dict[str, Any] = {"target_mA_cm2": t, "reached": hit is not None}

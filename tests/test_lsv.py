@@ -378,3 +378,23 @@ def test_plot_polarisation_draws_on_given_axes():
     assert ax.get_xlabel() == "E / V vs RHE (iR-corrected)" and "mA cm" in ax.get_ylabel()
     assert len(ax.get_lines()) == 2 + 2 + 1  # two curves, two target lines (HER: negative), zero line
     assert sorted(line.get_ydata()[0] for line in ax.get_lines()[2:4]) == [-100, -10]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_oer_read_on_the_backward_sweep(seed):
+    """OER curves are often read on the backward sweep (away from a Ni redox peak)."""
+    b, j0, jcap = 60.0, 1e-4, 0.005
+    eta_hi = applied_end(150, b, j0)
+    path = _cv_path(-40.0, eta_hi, 1)
+    E, I = record("OER", path, b=b, j0=j0, seed=seed)
+    kw = dict(area_cm2=0.196, reaction="OER", offset_to_rhe_V=0.0, ru_ohm=4.0, ir_fraction=1.0)
+    fwd = analyse_lsv(E, I, **kw)
+    back = analyse_lsv(E, I, sweep_direction="reverse", **kw)
+    assert back.audit["sweep"]["chosen"]["direction"] == "cathodic"
+    # on the way back the charging current opposes the OER current
+    for row, target in zip(back.rows, (10, 100)):
+        assert row["eta_mV"] == pytest.approx(eta_at(target, b, j0, 1000, -jcap), abs=1.0)
+    for row, target in zip(fwd.rows, (10, 100)):
+        assert row["eta_mV"] == pytest.approx(eta_at(target, b, j0, 1000, jcap), abs=1.0)
+    with pytest.raises(AnalysisError, match="sweep_direction='reverse'"):
+        analyse_lsv(E[path.argmax():], I[path.argmax():], **kw)
