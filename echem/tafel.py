@@ -14,16 +14,22 @@ reaction is driven (``eta > 0``, current in the reaction's direction):
    current there for any reverse slope, and < 1 % for a symmetric barrier. The
    double-layer charging current, a constant offset in ``j``, is excluded by step 3.
 3. *Windows.* Every contiguous range of ``log10|j|`` on a 0.05-decade grid that spans at
-   least ``min_decades`` and holds ≥ 5 points is fitted by least squares. Capacitive
-   offset (bottom), reverse reaction, mass transport and uncorrected resistance (top)
-   all bend the line *upwards or downwards* and show as curvature, i.e. as a difference
-   between the slopes of the lower and upper halves of the window.
-4. *Criterion.* A window is acceptable when ``R² ≥ r2_min`` and its two half-window
-   slopes agree within ``max(3 σ, 3 %)`` (σ their combined standard error); among those
-   the one with the **lowest slope standard error** is chosen (the longest straight
-   stretch, weighing length against scatter). If none is acceptable, the window with the
-   highest R² is used and the audit says so in a warning. The slope spread (min, max,
-   s.d.) over all acceptable windows is recorded as the sensitivity to the choice.
+   least ``min_decades`` and holds ≥ 5 points is fitted by least squares. A constant
+   charging current (bottom), the reverse reaction (bottom), mass transport and residual
+   resistance (top) all bend the line, which shows as curvature: the slopes fitted to the
+   lower, middle and upper thirds of the window differ. (Thirds, not halves, so that a
+   window bent at both ends is caught too.)
+4. *Criterion.* A window is acceptable when ``R² ≥ r2_min``, its slope is positive and
+   the three third-window slopes agree within ``max(3 σ, 1 %)`` (σ the standard error of
+   their largest difference); among those the one with the **lowest slope standard
+   error** is chosen (the longest straight stretch, weighing length against scatter).
+   If none is acceptable, the window with the highest R² is used and the audit says so
+   in a warning. The slope spread (min, max, s.d.) over all acceptable windows is
+   recorded in the audit as the sensitivity of the result to the choice.
+
+The fit cannot remove a distortion present throughout the data: with a charging current
+``j_c`` and a limiting current ``j_lim`` the local slope exceeds ``b`` by about
+``100·(j_c/j + j/j_lim)`` %, so a clean decade needs ``j_c ≪ j ≪ j_lim`` (slow scans).
 """
 
 from __future__ import annotations
@@ -106,7 +112,7 @@ def _linfit_stats(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 def _scan(x: np.ndarray, y: np.ndarray, min_decades: float) -> dict[str, np.ndarray]:
     """Least-squares stats of every grid window [lo, hi] (x sorted ascending), vectorised.
 
-    Each window is also split at its midpoint in x to compare the half-window slopes.
+    Each window is also split in thirds of its x range to compare the slopes of the parts.
     """
     cx = np.concatenate([[0.0], np.cumsum(x)])
     cy = np.concatenate([[0.0], np.cumsum(y)])

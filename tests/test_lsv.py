@@ -72,7 +72,7 @@ def record(reaction, eta_app_mV, *, b, j0, jlim=1000.0, cdl_mF_cm2=1.0, scan_V_s
     d[d == 0] = 1
     j0 = np.broadcast_to(np.asarray(j0, float), eta_app.shape)
     jcap = cdl_mF_cm2 * scan_V_s
-    grid = np.arange(-400.0, 3000.0, 0.005)
+    grid = np.arange(-400.0, 3000.0, 0.02)
     eta = np.empty_like(eta_app)
     for j0_value in np.unique(j0):
         for direction in (-1, 1):
