@@ -1,0 +1,305 @@
+"""The synthetic demo data generator (echem.demo) and the data it wrote into raw/.
+
+(a) determinism and confinement, (b) every file is read with the right technique,
+(c) known answers of the models: the published numbers each sample is built to give.
+The full-workflow comparison with the published values is a separate test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from echem import demo
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "raw"
+
+#: file extension -> (reader module, technique by file-name prefix)
+READERS = {".mpt": "biologic_mpt", ".DTA": "gamry_dta", ".csv": "generic_csv"}
+
+
+def _expected_technique(name: str) -> str:
+    stem = name.lower()
+    if stem.startswith("lsv"):
+        return "LSV"
+    if stem.startswith("cv"):
+        return "CV"
+    if stem.startswith(("eis", "peis")):
+        return "EIS"
+    raise AssertionError(f"demo file {name} has no technique prefix")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "raw"
+    demo.generate(out)
+    return out
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in ("sample.yaml", "README.md"))
+
+
+# --------------------------------------------------------------------------- (a) determinism
+
+
+def test_same_bytes_twice(tmp_path):
+    names = ["PtMG_UV50J", "PdMG_as-cast", "LLZO_650C", "LLZO_500C"]
+    first = demo.generate(tmp_path / "a", names, readme=False)
+    second = demo.generate(tmp_path / "b", names, readme=False)
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    for p, q in zip(first, second):
+        assert p.read_bytes() == q.read_bytes(), p.name
+
+
+def test_one_sample_alone_equals_the_full_run(tmp_path, generated):
+    """Each file has its own noise stream: regenerating one sample gives the same bytes."""
+    alone = demo.generate(tmp_path, ["PdMG_Tg-3h"], readme=False)
+    for p in alone:
+        assert p.read_bytes() == (generated / p.relative_to(tmp_path)).read_bytes(), p.name
+
+
+def test_writes_only_into_the_given_folder(tmp_path):
+    raw = tmp_path / "raw"
+    foreign = raw / "my_sample" / "lsv.mpt"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"not demo data")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x")
+    written = demo.generate(raw, ["LLZO_750C"])
+    assert all(raw in p.parents for p in written)
+    assert {p.relative_to(tmp_path).parts[:2] for p in tmp_path.rglob("*") if p.is_file()} == {
+        ("outside.txt",), ("raw", "my_sample"), ("raw", "LLZO_750C"), ("raw", "README.md")}
+    assert foreign.read_bytes() == b"not demo data"
+
+
+def test_unknown_sample_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown demo sample"):
+        demo.generate(tmp_path, ["PtMG_nope"])
+    assert not any(tmp_path.iterdir())
+
+
+def test_committed_raw_is_what_the_generator_writes(generated):
+    """raw/ in the repository is up to date with echem.demo (regenerate it if this fails:
+    python -m echem.demo raw/)."""
+    if not (RAW / "README.md").is_file():
+        pytest.skip("raw/ has not been generated in this checkout")
+    for p in _data_files(generated) + sorted(generated.rglob("sample.yaml")) + [generated / "README.md"]:
+        committed = RAW / p.relative_to(generated)
+        assert committed.is_file(), f"{committed} missing: run python -m echem.demo raw/"
+        assert committed.read_bytes() == p.read_bytes(), f"{committed} is stale: run python -m echem.demo raw/"
+
+
+def test_size_is_modest(generated):
+    total = sum(p.stat().st_size for p in generated.rglob("*") if p.is_file())
+    assert total < 4e6
+
+
+def test_every_file_says_it_is_synthetic(generated):
+    for p in _data_files(generated) + sorted(generated.rglob("sample.yaml")):
+        assert b"SYNTHETIC" in p.read_bytes()[:8000], p
+
+
+# --------------------------------------------------------------------------- (b) readers
+
+
+@pytest.mark.parametrize("ext", sorted(READERS))
+def test_every_file_is_read_with_its_technique(generated, ext):
+    if importlib.util.find_spec(f"echem.io.{READERS[ext]}") is None:
+        pytest.skip(f"reader echem.io.{READERS[ext]} not written yet")
+    from echem.io import read
+
+    files = [p for p in _data_files(generated) if p.suffix == ext]
+    assert files
+    for p in files:
+        m = read(p)
+        assert m.meta["technique"] == _expected_technique(p.name), p
+        assert m.meta["technique_source"].startswith("file content"), p
+        assert len(m.data) >= 50, p
+        if m.meta["technique"] == "EIS":
+            assert (m.data["Z_im_ohm"] < 0).mean() > 0.75, p  # capacitive arc: physical sign
+        if p.parent.name.startswith("LLZO"):
+            assert m.meta["temperature_C"] == pytest.approx(float(p.stem.split("_")[-1][:-1]), abs=0.1), p
+
+
+def test_her_metadata_from_the_files(generated):
+    if importlib.util.find_spec("echem.io.biologic_mpt") is None:
+        pytest.skip("reader echem.io.biologic_mpt not written yet")
+    from echem.io import read
+
+    m = read(generated / "PtMG_as-cast" / "lsv_5mVs.mpt")
+    assert m.meta["area_cm2"] == pytest.approx(demo.AREA_CM2)
+    assert m.meta["scan_rate_V_s"] == pytest.approx(demo.LSV_SCAN_RATE_V_S)
+    assert m.meta["instrument_ir_compensation"] == pytest.approx(0.96)
+    assert m.meta["reference_electrode"].startswith("Hg/HgO")
+    for sample in ("PtMG_as-cast", "LLZO_500C"):
+        import yaml
+
+        from echem.metadata import validate_sample_metadata
+
+        validate_sample_metadata(yaml.safe_load((generated / sample / "sample.yaml").read_text()))
+
+
+# --------------------------------------------------------------------------- (c) known answers
+
+
+def test_hgo_offset_matches_echem_reference():
+    from echem.reference import HGO_VS_RHE_V, offset_to_rhe_V
+
+    assert demo.HGO_VS_RHE_V == HGO_VS_RHE_V
+    assert offset_to_rhe_V("Hg/HgO (1 M KOH)", 14) == pytest.approx(demo.HGO_VS_RHE_V)
+
+
+@pytest.mark.parametrize("sample", demo.HER_SAMPLES, ids=lambda s: s.name)
+def test_true_curve_crosses_the_published_overpotentials(sample):
+    kin = sample.kinetics
+    # forward: the iR-free, noise-free curve reaches 10 mA/cm2 at eta10 (to 0.1 mV: |dj/j| < 0.1/b·ln10)
+    j10 = demo.her_current_density_mA_cm2(sample.published["eta10_mV"], kin)[0]
+    assert abs(math.log10(j10 / 10.0)) * kin.tafel_mV_dec < 0.1
+    for key, target in (("eta10_mV", 10.0), ("eta100_mV", 100.0), ("eta200_mV", 200.0)):
+        if key in sample.published:
+            assert demo.her_overpotential_mV(target, kin)[0] == pytest.approx(sample.published[key], abs=0.1)
+
+
+def _window_slope(kin: demo.HerKinetics, eta_lo_mV: float | None = None) -> float:
+    """Least-squares slope of the true curve over one decade of j from ``eta_lo_mV`` (default b)."""
+    lo = kin.tafel_mV_dec if eta_lo_mV is None else eta_lo_mV
+    eta = np.linspace(lo, lo + 150.0, 7501)
+    j = demo.her_current_density_mA_cm2(eta, kin)
+    sel = j <= 10.0 * j[0]
+    return float(np.polyfit(np.log10(j[sel]), eta[sel], 1)[0])
+
+
+@pytest.mark.parametrize("sample", demo.HER_SAMPLES, ids=lambda s: s.name)
+def test_tafel_slope_of_the_straight_part(sample):
+    """Slope of the true curve over a decade where the reverse reaction no longer matters.
+
+    Without bubbles the curve is straight from eta ~ 60 mV up (reverse term exp(-2f eta) < 1 %);
+    UV50J's only straight-ish decade starts at eta = b (the bubbles bend it above).
+    """
+    kin = sample.kinetics
+    published = sample.published.get("tafel_mV_dec", kin.tafel_mV_dec)
+    if kin.bubble_max:
+        assert _window_slope(kin) == pytest.approx(published, abs=0.05)
+    else:
+        assert _window_slope(kin, max(kin.tafel_mV_dec, 60.0)) == pytest.approx(published, abs=0.5)
+        assert _window_slope(kin, 150.0) == pytest.approx(published, abs=0.05)
+
+
+def test_uv50j_needs_its_curvature():
+    """A pure Tafel line through eta10 with the published slope misses eta100 by > 10 mV."""
+    uv = next(s for s in demo.HER_SAMPLES if s.name == "PtMG_UV50J")
+    pure = demo.HerKinetics(47.8, 37.23)
+    assert demo.her_overpotential_mV(100.0, pure)[0] < 100.8 - 10
+    assert _window_slope(uv.kinetics) == pytest.approx(37.23, abs=0.05)
+    assert demo.her_overpotential_mV(100.0, uv.kinetics)[0] == pytest.approx(100.8, abs=0.01)
+    assert demo.her_overpotential_mV(200.0, uv.kinetics)[0] == pytest.approx(127.8, abs=0.01)
+
+
+@pytest.mark.parametrize("sample", demo.HER_SAMPLES, ids=lambda s: s.name)
+def test_cdl_gives_the_specific_activity(sample):
+    cdl_mF = demo.cdl_F(sample) * 1e3
+    ecsa = cdl_mF / demo.CS_MF_CM2
+    j70 = demo.her_current_density_mA_cm2(70.0, sample.kinetics)[0]
+    I70_mA = j70 * demo.AREA_CM2 + cdl_mF * demo.LSV_SCAN_RATE_V_S  # + charging current in the LSV
+    assert I70_mA / ecsa == pytest.approx(sample.sa_mA_cm2, rel=1e-9)
+    if "sa_mA_cm2" in sample.published:
+        assert sample.sa_mA_cm2 == sample.published["sa_mA_cm2"]
+
+
+@pytest.mark.parametrize("film", demo.FILM_SAMPLES, ids=lambda f: f.name)
+def test_film_resistance_reproduces_the_published_conductivity(film):
+    R30 = float(demo.film_resistance_ohm(30.0, film))
+    from echem.arrhenius import conductivity_S_cm
+
+    sigma, _ = conductivity_S_cm(R30, 0.0, demo.FILM_GEOMETRY)
+    assert sigma == pytest.approx(film.sigma_30C_S_cm, rel=1e-9)
+    # the sigma*T law: ln(sigma T) linear in 1/T with slope -Ea/k_B
+    T = np.array(sorted({T for _, T in demo.film_runs()}))
+    sigma_T = demo.film_conductivity_S_cm(T, film) * (T + demo.T0_K)
+    slope = np.polyfit(1.0 / (demo.K_B_EV_K * (T + demo.T0_K)), np.log(sigma_T), 1)[0]
+    assert -slope == pytest.approx(film.Ea_eV, abs=1e-9)
+
+
+@pytest.mark.parametrize("film", demo.FILM_SAMPLES, ids=lambda f: f.name)
+def test_film_arcs_are_measurable(film):
+    """R stays below 1e10 Ohm and every bulk-arc apex lies inside the measured band."""
+    f_hi, f_lo = demo.FILM_FREQ_HZ
+    for _, T in demo.film_runs():
+        R = float(demo.film_resistance_ohm(T, film))
+        assert 1e3 < R <= 1e10
+        assert f_lo < demo.arc_apex_Hz(R, demo.FILM_Q1, demo.FILM_N1) < f_hi
+
+
+# --------------------------------------------------------------------------- (c) the files carry the model
+
+
+def test_lsv_file_gives_eta10_after_ir_correction(generated):
+    """Read back, remove the uncompensated 4 % of Ru*I: eta at 10 mA/cm2 is the published one."""
+    if importlib.util.find_spec("echem.io.biologic_mpt") is None:
+        pytest.skip("reader echem.io.biologic_mpt not written yet")
+    from echem.io import read
+
+    for sample in demo.HER_SAMPLES:
+        if sample.formats != "pt":
+            continue
+        m = read(generated / sample.name / "lsv_5mVs.mpt")
+        E = m.data["E_V"].to_numpy() + demo.HGO_VS_RHE_V
+        I = m.data["I_A"].to_numpy()
+        eta = -(E - 0.04 * I * sample.ru_ohm) * 1e3
+        j = -I * 1e3 / demo.AREA_CM2
+        assert np.all(np.diff(eta) > -0.5)  # monotonic within noise
+        k = np.searchsorted(j, 10.0)
+        sel = slice(max(k - 4, 0), k + 4)
+        fit = np.polyfit(np.log10(j[sel]), eta[sel], 1)
+        assert np.polyval(fit, 1.0) == pytest.approx(sample.published["eta10_mV"], abs=0.3), sample.name
+        assert j.max() > demo.LSV_J_END_MA_CM2
+
+
+def test_cv_files_give_cdl(generated):
+    """Half the anodic-cathodic difference at mid-window over v is Cdl (last cycle)."""
+    if importlib.util.find_spec("echem.io.gamry_dta") is None:
+        pytest.skip("reader echem.io.gamry_dta not written yet")
+    from echem.io import read
+
+    sample = next(s for s in demo.HER_SAMPLES if s.name == "PtMG_Tg-3h")
+    E_mid = 0.5 * sum(demo.CV_WINDOW_V)
+    half = []
+    for v in demo.CV_SCAN_RATES_V_S:
+        d = read(generated / sample.name / demo.cv_file_name(v, "DTA")).data
+        last = d[d["cycle"] == d["cycle"].max()]
+        E, I = last["E_V"].to_numpy(), last["I_A"].to_numpy()
+        top = int(np.argmax(E))
+        i_a = np.interp(E_mid, E[:top + 1], I[:top + 1])
+        i_c = np.interp(E_mid, E[top:][::-1], I[top:][::-1])
+        half.append(0.5 * (i_a - i_c))
+    slope = np.polyfit(np.array(demo.CV_SCAN_RATES_V_S), np.array(half), 1)[0]
+    assert slope == pytest.approx(demo.cdl_F(sample), rel=0.02)
+
+
+def test_eis_files_carry_the_model_impedance(generated):
+    if importlib.util.find_spec("echem.io.biologic_mpt") is None:
+        pytest.skip("reader echem.io.biologic_mpt not written yet")
+    from echem.io import read
+
+    sample = next(s for s in demo.HER_SAMPLES if s.name == "PtMG_as-cast")
+    st = demo.her_eis_state(sample)
+    d = read(generated / sample.name / "peis.mpt").data
+    Z = d["Z_re_ohm"].to_numpy() + 1j * d["Z_im_ohm"].to_numpy()
+    model = demo.z_catalyst(d["freq_Hz"].to_numpy(), st["R0_ohm"], st["R1_ohm"], st["Q1"], st["n1"])
+    rel = np.abs(Z - model) / np.abs(model)
+    assert np.median(rel) < 0.01 and rel.max() < 0.03
+    assert Z.real[0] == pytest.approx(sample.ru_ohm, rel=0.05)  # 100 kHz: close to Ru
+
+    film = demo.FILM_SAMPLES[0]
+    d = read(generated / film.name / "eis_heat_300C.mpt").data
+    Z = d["Z_re_ohm"].to_numpy() + 1j * d["Z_im_ohm"].to_numpy()
+    R = float(demo.film_resistance_ohm(300.0, film))
+    model = demo.z_film(d["freq_Hz"].to_numpy(), R, demo.FILM_Q1, demo.FILM_N1, demo.FILM_Q2, demo.FILM_N2)
+    rel = np.abs(Z - model) / np.abs(model)
+    assert np.median(rel) < 0.01 and rel.max() < 0.03
