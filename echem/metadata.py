@@ -61,14 +61,16 @@ def _reference(v):
     if isinstance(v, str) and v.strip():
         return v.strip()
     if isinstance(v, Mapping):
-        unknown = set(v) - {"name", "E_vs_SHE_V"}
-        if unknown or "E_vs_SHE_V" not in v:
+        unknown = set(v) - {"name", "E_vs_SHE_V", "E_vs_RHE_V"}
+        values = [k for k in ("E_vs_SHE_V", "E_vs_RHE_V") if k in v]
+        if unknown or len(values) != 1:
             raise MetadataError(
-                "reference_electrode as a mapping needs exactly {name: ..., E_vs_SHE_V: ...}, "
+                "reference_electrode as a mapping needs {name: ..., E_vs_SHE_V: ...} or, for a "
+                "reference calibrated against an RHE in the electrolyte, {name: ..., E_vs_RHE_V: ...}; "
                 f"got {dict(v)!r}"
             )
-        return {"name": str(v.get("name", "custom")),
-                "E_vs_SHE_V": _number(v["E_vs_SHE_V"], "reference_electrode.E_vs_SHE_V")}
+        key = values[0]
+        return {"name": str(v.get("name", "custom")), key: _number(v[key], f"reference_electrode.{key}")}
     raise MetadataError(f"reference_electrode must be a name such as 'Hg/HgO' or "
                         f"{{name: ..., E_vs_SHE_V: ...}}, got {v!r}")
 

@@ -79,7 +79,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     import numpy as np
 
     from echem.lsv import analyse_lsv
-    from echem.reference import offset_to_rhe_V, resolve_reference
+    from echem.reference import resolve_reference, rhe_conversion
 
     r = rec.resolved
     m = rec.measurement()
@@ -90,7 +90,10 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
                             "(e.g. Hg/HgO, Ag/AgCl, RHE) and pH in sample.yaml")
     reference = resolve_reference(r["reference_electrode"])
     temperature = r.get("file_temperature_C") or 25.0
-    offset = offset_to_rhe_V(reference, r.get("pH"), temperature_C=temperature)
+    conversion = rhe_conversion(reference, r.get("pH"), temperature_C=temperature)
+    offset = conversion["offset_V"]
+    for warning in conversion.get("warnings", []):
+        run.warning(f"{rec.file}: {warning}")
     E = m.data["E_V"].to_numpy(float)
     I = m.data["I_A"].to_numpy(float)
     reaction = r.get("reaction") or "auto"
@@ -110,7 +113,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
         E, I, area_cm2=float(r["area_cm2"]), reaction=reaction, offset_to_rhe_V=offset,
         targets_mA_cm2=tuple(settings["targets_mA_cm2"]), ru_ohm=ru, ru_err_ohm=ru_err,
         ir_fraction=fraction, sweep=settings["sweep"],
-        cycle=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
+        cycle_numbers=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
     )
     for row in result.rows:
         rows.append({"sample": sample, "file": rec.file, **row})
@@ -122,7 +125,8 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     used = {
         "area_cm2": (r["area_cm2"], rec.sources.get("area_cm2")),
         "reference_electrode": (r["reference_electrode"], rec.sources.get("reference_electrode")),
-        "reference_resolved": {"name": reference.name, "E_vs_SHE_V": reference.E_vs_SHE_V},
+        "reference_resolved": reference.to_dict(),
+        "rhe_conversion": conversion,
         "pH": (r.get("pH"), rec.sources.get("pH")),
         "offset_to_rhe_V": offset,
         "temperature_C": temperature,
