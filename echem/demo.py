@@ -1,9 +1,10 @@
 """Synthetic demo data for ``raw/``: two published studies, modelled and written as vendor exports.
 
 Run ``python -m echem.demo raw/`` to (re)generate the demo data set. The output is
-deterministic: the same bytes on every run and every machine (seeded noise, fixed
-timestamps, fixed number formats). Only ``<raw_dir>/<sample>/`` folders of the demo
-samples and ``<raw_dir>/README.md`` are written; nothing else is touched or deleted.
+deterministic: the same bytes on every run (seeded noise, fixed timestamps, fixed number
+formats; across CPUs numpy's vectorised exp/log may move the last of 16 written digits).
+Only the demo samples' ``<raw_dir>/<sample>/`` folders and ``<raw_dir>/README.md`` are
+written; nothing else is touched or deleted.
 
 **The data are SYNTHETIC.** They are computed from the numbers two papers publish,
 with the physical models below plus instrument-like noise; no electrode was measured.
@@ -486,12 +487,14 @@ def _eclab_header(technique: str, *, start: datetime, mpr_name: str, folder: str
 _HGO_LABEL_ECLAB = "Hg/HgO (1 M KOH) (0.140 V)"
 
 
-def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
-    """EC-Lab "Linear Sweep Voltammetry" export of the sample's HER polarisation curve."""
-    rng = _rng(sample.name, path.name)
+def lsv_data(sample: HerSample, rng: np.random.Generator) -> dict:
+    """The noisy LSV the instrument records (module docstring), from 0 V vs RHE downwards.
+
+    Ends at the first 10 mV step (vs Hg/HgO) beyond the potential where the iR-free j reaches
+    ``LSV_J_END_MA_CM2``. Returns time, control and recorded potential (V vs Hg/HgO), current (A).
+    """
     cdl = cdl_F(sample)
     E0 = -HGO_VS_RHE_V  # 0 V vs RHE
-    # end: first 10 mV step (vs Hg/HgO) beyond the potential where j reaches LSV_J_END_MA_CM2
     eta_end_int = float(her_overpotential_mV(LSV_J_END_MA_CM2, sample.kinetics)[0])
     j_c = cdl * LSV_SCAN_RATE_V_S * 1e3 / AREA_CM2
     ru_unc = (1.0 - INSTRUMENT_IR_COMPENSATION) * sample.ru_ohm
@@ -500,11 +503,18 @@ def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
     n = int(round((E0 - E_end) / LSV_STEP_V))
     E_ctrl = E0 - LSV_STEP_V * np.arange(1, n + 1)
     t = LSV_STEP_V / LSV_SCAN_RATE_V_S * np.arange(1, n + 1)
-    eta_ctrl = -(E_ctrl + HGO_VS_RHE_V) * 1e3
-    eta = lsv_interface_eta_mV(eta_ctrl, sample, cdl)
+    eta = lsv_interface_eta_mV(-(E_ctrl + HGO_VS_RHE_V) * 1e3, sample, cdl)
     I_A = -(her_current_density_mA_cm2(eta, sample.kinetics) + j_c) * AREA_CM2 * 1e-3
     I_A = I_A + rng.standard_normal(n) * (0.002 * np.abs(I_A) + 5e-8)
     Ewe = E_ctrl + rng.standard_normal(n) * 5e-5
+    return {"t": t, "E_ctrl": E_ctrl, "Ewe": Ewe, "I": I_A, "E_start": E0, "E_end": E_end}
+
+
+def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
+    """EC-Lab "Linear Sweep Voltammetry" export of the sample's HER polarisation curve."""
+    d = lsv_data(sample, _rng(sample.name, path.name))
+    t, E_ctrl, Ewe, I_A, E0, E_end = d["t"], d["E_ctrl"], d["Ewe"], d["I"], d["E_start"], d["E_end"]
+    n = t.size
     Q = np.cumsum(I_A) * (LSV_STEP_V / LSV_SCAN_RATE_V_S)
 
     params = [
@@ -663,13 +673,19 @@ def write_eclab_peis_her(path: Path, sample: HerSample, *, start: datetime) -> d
     return st
 
 
-def write_eclab_peis_film(path: Path, film: FilmSample, T_C: float, direction: str, *, start: datetime) -> dict:
-    rng = _rng(film.name, path.name)
+def film_eis_data(film: FilmSample, T_C: float, rng: np.random.Generator) -> dict:
+    """A noisy film spectrum at ``T_C``: frequencies, Z, elapsed times, thermocouple readings."""
     R = float(film_resistance_ohm(T_C, film))
     freq = log_frequencies(*FILM_FREQ_HZ, FILM_PPD)
     Z = add_impedance_noise(z_film(freq, R, FILM_Q1, FILM_N1, FILM_Q2, FILM_N2), rng)
-    t = _sweep_times(freq, 1.0)
     T_read = T_C + 0.05 * rng.standard_normal(freq.size)
+    return {"R": R, "freq": freq, "Z": Z, "t": _sweep_times(freq, 1.0), "T": T_read}
+
+
+def write_eclab_peis_film(path: Path, film: FilmSample, T_C: float, direction: str, *, start: datetime) -> dict:
+    rng = _rng(film.name, path.name)
+    d = film_eis_data(film, T_C, rng)
+    R, freq, Z, t, T_read = d["R"], d["freq"], d["Z"], d["t"], d["T"]
     params = _eis_params("0.0000", "Eoc", *FILM_FREQ_HZ, FILM_PPD, FILM_VA_V * 1e3)
     lines = _eclab_header(
         "Potentio Electrochemical Impedance Spectroscopy", start=start,
@@ -886,21 +902,7 @@ def write_csv(path: Path, header: dict, columns: dict[str, tuple[np.ndarray, str
 
 def write_csv_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
     """Same model and noise as :func:`write_eclab_lsv`, written as CSV."""
-    rng = _rng(sample.name, path.name)
-    cdl = cdl_F(sample)
-    E0 = -HGO_VS_RHE_V
-    eta_end_int = float(her_overpotential_mV(LSV_J_END_MA_CM2, sample.kinetics)[0])
-    j_c = cdl * LSV_SCAN_RATE_V_S * 1e3 / AREA_CM2
-    ru_unc = (1.0 - INSTRUMENT_IR_COMPENSATION) * sample.ru_ohm
-    eta_end_ctrl = eta_end_int + ru_unc * AREA_CM2 * (LSV_J_END_MA_CM2 + j_c)
-    E_end = math.floor((E0 - eta_end_ctrl * 1e-3) * 100.0) / 100.0
-    n = int(round((E0 - E_end) / LSV_STEP_V))
-    E_ctrl = E0 - LSV_STEP_V * np.arange(1, n + 1)
-    t = LSV_STEP_V / LSV_SCAN_RATE_V_S * np.arange(1, n + 1)
-    eta = lsv_interface_eta_mV(-(E_ctrl + HGO_VS_RHE_V) * 1e3, sample, cdl)
-    I_A = -(her_current_density_mA_cm2(eta, sample.kinetics) + j_c) * AREA_CM2 * 1e-3
-    I_A = I_A + rng.standard_normal(n) * (0.002 * np.abs(I_A) + 5e-8)
-    Ewe = E_ctrl + rng.standard_normal(n) * 5e-5
+    d = lsv_data(sample, _rng(sample.name, path.name))
     header = {
         "technique": "Linear Sweep Voltammetry (HER)",
         "sample": sample.name,
@@ -910,8 +912,8 @@ def write_csv_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
         "ir_compensation_by_instrument": f"{INSTRUMENT_IR_COMPENSATION * 100:.0f} % of Ru = {sample.ru_ohm} Ohm",
         "start_time": start.isoformat(),
     }
-    write_csv(path, header, {"time_s": (t, ".4f"), "E_V": (Ewe, ".6f"), "I_A": (I_A, ".6e")})
-    return {"E_end_V": E_end, "n_points": n, "j_max_mA_cm2": float(-I_A.min() * 1e3 / AREA_CM2)}
+    write_csv(path, header, {"time_s": (d["t"], ".4f"), "E_V": (d["Ewe"], ".6f"), "I_A": (d["I"], ".6e")})
+    return {"E_end_V": d["E_end"], "n_points": d["t"].size, "j_max_mA_cm2": float(-d["I"].min() * 1e3 / AREA_CM2)}
 
 
 def write_csv_cv(path: Path, sample: HerSample, v_V_s: float, *, start: datetime) -> None:
@@ -930,12 +932,8 @@ def write_csv_cv(path: Path, sample: HerSample, v_V_s: float, *, start: datetime
 
 
 def write_csv_film_eis(path: Path, film: FilmSample, T_C: float, direction: str, *, start: datetime) -> dict:
-    rng = _rng(film.name, path.name)
-    R = float(film_resistance_ohm(T_C, film))
-    freq = log_frequencies(*FILM_FREQ_HZ, FILM_PPD)
-    Z = add_impedance_noise(z_film(freq, R, FILM_Q1, FILM_N1, FILM_Q2, FILM_N2), rng)
-    t = _sweep_times(freq, 1.0)
-    T_read = T_C + 0.05 * rng.standard_normal(freq.size)
+    d = film_eis_data(film, T_C, _rng(film.name, path.name))
+    R, freq, Z, t, T_read = d["R"], d["freq"], d["Z"], d["t"], d["T"]
     header = {
         "technique": "Potentiostatic EIS (two-electrode, in-plane Pt electrodes)",
         "sample": f"{film.name} (amorphous LLZO film annealed at {film.anneal_C} C)",
@@ -1178,7 +1176,8 @@ published values. Every file says it is synthetic (EC-Lab `Comments`, Gamry `NOT
 the first `#` line of each CSV, `notes` in `sample.yaml`).
 
 Dates, instrument serial numbers and folder names inside the files are invented.
-Regenerating is deterministic (seed {seed}; same bytes on every run). The generator writes
+Regenerating is deterministic (seed {seed}; same bytes on every run on one platform; on another
+CPU the last of 16 digits of a number may differ). The generator writes
 only the sample folders listed here and this README; nothing else in `raw/` is touched.
 Its tests are in `tests/test_demo.py`.
 
