@@ -8,6 +8,7 @@ from, so that every table row can say which area, reference or pH was used.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,8 +24,15 @@ REACTIONS = ("HER", "OER", "none", "auto")
 def _number(value: Any, key: str, *, minimum: float | None = None, maximum: float | None = None,
             exclusive_min: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MetadataError(f"{key} must be a number, got {value!r}")
+        hint = ""
+        if isinstance(value, str):
+            m = re.match(r"\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)", value)
+            example = m.group(1).replace(",", ".") if m else "1.0"
+            hint = f"; write the number alone (the unit is in the key name), e.g. {key}: {example}"
+        raise MetadataError(f"{key} must be a number, got {value!r}{hint}")
     v = float(value)
+    if not math.isfinite(v):
+        raise MetadataError(f"{key} must be a finite number, got {value!r}; give the measured value")
     if minimum is not None and (v < minimum or (exclusive_min and v == minimum)):
         bound = f"> {minimum:g}" if exclusive_min else f">= {minimum:g}"
         raise MetadataError(f"{key} must be {bound}, got {value!r}")
@@ -59,6 +67,12 @@ def _reaction(v):
 
 def _reference(v):
     if isinstance(v, str) and v.strip():
+        from echem.reference import resolve_reference
+
+        try:  # a name no table knows stops the sample here, not later in one stage
+            resolve_reference(v)
+        except MetadataError as exc:
+            raise MetadataError(f"reference_electrode: {exc}") from None
         return v.strip()
     if isinstance(v, Mapping):
         unknown = set(v) - {"name", "E_vs_SHE_V", "E_vs_RHE_V"}
@@ -180,11 +194,38 @@ def load_sample_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MetadataError(f"{path.name}: not valid YAML ({exc}); fix the syntax "
-                            "(key: value, one per line)") from None
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(f"{path.name}: not UTF-8 text (byte {exc.start} cannot be read); "
+                            "save it as UTF-8 in the editor") from None
+    try:
+        raw = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise MetadataError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())}); fix the "
+                            "syntax (key: value, one per line)") from None
+    except MetadataError as exc:
+        raise MetadataError(f"{path.name}: {exc}") from None
     return validate_sample_metadata(raw, where=path.name)
+
+
+def _unique_key_loader():
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """SafeLoader that refuses a key given twice (plain YAML keeps the last silently)."""
+
+        def construct_mapping(self, node, deep=False):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise MetadataError(f"key '{key}' is given twice (lines {seen[key]} and {line}); "
+                                        "keep one")
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def default_series(sample_id: str) -> str:

@@ -26,7 +26,8 @@ from types import ModuleType
 import numpy as np
 
 from echem.errors import EchemError, EmptyDataError, ReaderError, UnknownFormatError
-from echem.io._text import decode, is_binary, technique_from_label, technique_from_name
+from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary,
+                            technique_from_label, technique_from_name, without_last_line)
 from echem.measurement import Measurement
 
 #: Reader modules in the order they are asked. Specific formats come before the
@@ -109,6 +110,9 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
         raise EmptyDataError(f"{name}: the file is empty; re-export it from the instrument software")
     module = find_reader(raw, name)
     if module is None:
+        damaged = _damaged_known_type(raw, name)
+        if damaged:
+            raise UnknownFormatError(damaged)
         supported = ", ".join(sorted({m.FORMAT for m in readers()}))
         raise UnknownFormatError(
             f"{name}: no reader recognises this file (starts with {_first_line(raw)!r}); "
@@ -116,8 +120,16 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
             "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', "
             "or move it out of raw/ if it is not data"
         )
+    measurement = _parse(module, raw, name)
+    if not is_binary(raw):
+        _refuse_damaged_rows(raw, name)
+        measurement = _without_cut_row(measurement, module, raw, name)
+    return _finish(measurement, module, raw, name, source)
+
+
+def _parse(module: ModuleType, raw: bytes, name: str) -> Measurement:
     try:
-        measurement = module.parse(raw, name)
+        return module.parse(raw, name)
     except EchemError as exc:
         msg = str(exc)
         raise type(exc)(msg if msg.startswith(name) else f"{name}: {msg}") from exc
@@ -127,7 +139,92 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
             f"({type(exc).__name__}: {exc}); the file may be truncated or edited, "
             "re-export it from the instrument software"
         ) from exc
-    return _finish(measurement, module, raw, name, source)
+
+
+def _refuse_damaged_rows(raw: bytes, name: str) -> None:
+    """A line of text or NaN inside a table of numbers is an error, never skipped or read as NaN."""
+    bad = damaged_rows(decode(raw))
+    if bad:
+        line_no, line = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise ReaderError(
+            f"{name}: line {line_no}{more} sits inside the data table but is not a row of numbers "
+            f"like the lines around it: {line.strip()[:80]!r} (text or NaN where numbers belong). "
+            "The file was edited or damaged: correct or delete that line, or export the file again"
+        )
+
+
+def _without_cut_row(m: Measurement, module: ModuleType, raw: bytes, name: str) -> Measurement:
+    """Make sure the cut last row of a truncated text file never reaches the data.
+
+    A file cut mid-row ends with part of a row, and a cut number reads as another
+    number (``-3.183e-05`` as ``-3.1``). When :func:`~echem.io._text.incomplete_last_line`
+    says the last line is cut, the file is parsed again without it: if the reader had
+    used that line, the re-parsed measurement (one row fewer) replaces it. Either way the
+    file is flagged ``meta["truncated"]`` with a line in ``meta["warnings"]``, as readers do
+    for files cut at a line break.
+    """
+    text, encoding = decode_as(raw)
+    reason = incomplete_last_line(text)
+    if reason is None:
+        return m
+    shorter = without_last_line(text).encode(encoding, errors="replace")
+    try:
+        again = module.parse(shorter, name) if shorter.strip() else None
+    except Exception:  # noqa: BLE001 - without the cut line the file cannot be read at all
+        again = None
+    rows = len(m.data.dropna(how="all"))
+    if again is None:
+        raise ReaderError(
+            f"{name}: the file ends in the middle of a data row ({reason}), and without that "
+            "row it cannot be read; it was cut while copying or read while the instrument was "
+            "still writing. Copy or export it again"
+        )
+    if len(again.data.dropna(how="all")) < rows:
+        m = again
+    meta = dict(m.meta)
+    meta["truncated"] = True
+    meta["warnings"] = list(meta.get("warnings") or []) + [
+        f"the file ends in the middle of a row ({reason}): that row is left out; the file "
+        "was cut while copying or read while the instrument was still writing"
+    ]
+    return Measurement(data=m.data, meta=meta)
+
+
+#: File extensions that name one kind of export, with what such a file holds.
+_KNOWN_EXTENSIONS = {
+    ".mpt": ("text", "an EC-Lab text export (.mpt)"),
+    ".mpr": ("binary", "an EC-Lab binary file (.mpr)"),
+    ".dta": ("text", "a Gamry .DTA export"),
+    ".z": ("text", "a ZPlot/ZView .z export"),
+    ".ism": ("binary", "a Zahner Thales .ism file"),
+    ".idf": ("text", "an IviumSoft .idf file"),
+    ".par": ("text", "a VersaStudio .par export"),
+    ".csv": ("text", "a CSV table"),
+    ".tsv": ("text", "a tab-separated table"),
+    ".txt": ("text", "a text export"),
+}
+
+
+def _damaged_known_type(raw: bytes, name: str) -> str | None:
+    """A message for a file whose extension names a data format its content is not.
+
+    Binary bytes in a text format's file (or an .mpr/.ism no reader recognises) are a
+    damaged or mis-named file, not a note someone left in raw/.
+    """
+    ext = Path(name).suffix.lower()
+    if ext not in _KNOWN_EXTENSIONS:
+        return None
+    kind, what = _KNOWN_EXTENSIONS[ext]
+    binary = is_binary(raw)
+    if kind == "text" and not binary:
+        return None  # text no reader knows: the generic message lists the formats
+    content = "binary data" if binary else f"text starting {_first_line(raw)!r}"
+    return (
+        f"{name}: the name says {what} but the content is {content} that no reader recognises; "
+        "the file is damaged (a failed copy or download) or mis-named. Copy or export it again "
+        "from the instrument software, or move it out of raw/"
+    )
 
 
 def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: str | None) -> Measurement:
@@ -164,8 +261,36 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
     if "freq_Hz" in data.columns:
         freq = data["freq_Hz"].to_numpy(float)
         if np.any(freq[np.isfinite(freq)] <= 0):
+            dropped = int(np.sum(freq[np.isfinite(freq)] <= 0))
             data = data[~(data["freq_Hz"] <= 0)].reset_index(drop=True)
+            meta["rows_dropped"] = {"frequency <= 0 (not an impedance point)": dropped}
+            meta["rows"] = int(len(data))
+            if data.empty:
+                raise EmptyDataError(f"{name}: no impedance point has a frequency above 0 Hz; "
+                                     "re-export the spectrum with its frequency column")
+    _check_numbers(data, name)
     return Measurement(data=data, meta=meta)
+
+
+def _check_numbers(data, name: str) -> None:
+    """Refuse rows whose essential values are not finite numbers (text, NaN, inf).
+
+    Essential are the impedance columns for a spectrum, else potential, current and
+    time. A missing temperature is not an error.
+    """
+    impedance = [c for c in ("freq_Hz", "Z_re_ohm", "Z_im_ohm") if c in data.columns]
+    columns = impedance if len(impedance) == 3 else [c for c in ("time_s", "E_V", "I_A") if c in data.columns]
+    for col in columns:
+        values = data[col].to_numpy(float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            where = ", ".join(str(int(r) + 1) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+            raise ReaderError(
+                f"{name}: {rows.size} of {values.size} data rows have no finite number in {col} "
+                f"(data rows {where}): a cell holds text, NaN or inf where a number belongs. "
+                "The file was edited or damaged: correct or delete those rows, or export it again"
+            )
 
 
 def technique_from_data(data) -> str | None:
