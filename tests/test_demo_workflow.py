@@ -1,0 +1,105 @@
+"""The whole workflow on the bundled demo reproduces the published numbers.
+
+raw/ holds synthetic exports generated (echem.demo) from two published studies; the
+workflow must give back eta within 1 mV, Tafel slopes within 2 mV/dec, specific
+activity within 5 % and activation energies within 0.01 eV (conductivity at 30 °C
+within 5 %). Published values from raw/README.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from test_workflow import SNAKEMAKE, snakemake, tree_hashes
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+ETA10 = {"PtMG_as-cast": 69.9, "PtMG_Tg-1h": 71.8, "PtMG_Tg-3h": 90.1, "PtMG_Tg-5h": 92.5,
+         "PtMG_UV25J": 62.8, "PtMG_UV50J": 47.8, "PtMG_UV75J": 59.88, "PtC_ref": 58.5,
+         "PdMG_as-cast": 87.0, "PdMG_Tg-3h": 106.9, "PdMG_UV50J": 67.0}
+TAFEL = {"PtMG_as-cast": 47.88, "PtMG_Tg-1h": 51.28, "PtMG_Tg-3h": 56.21, "PtMG_Tg-5h": 58.57,
+         "PtMG_UV25J": 42.27, "PtMG_UV50J": 37.23, "PtMG_UV75J": 42.80,
+         "PdMG_as-cast": 90.55, "PdMG_Tg-3h": 98.62, "PdMG_UV50J": 78.65}
+SA = {"PtMG_as-cast": 2.22, "PtMG_Tg-3h": 0.36, "PtMG_UV50J": 2.48,
+      "PdMG_as-cast": 0.45, "PdMG_Tg-3h": 0.32, "PdMG_UV50J": 1.04}
+SIGMA30 = {"LLZO_500C": 1.44e-9, "LLZO_600C": 1.85e-9, "LLZO_650C": 5.59e-9, "LLZO_750C": 2.51e-6}
+EA = {"LLZO_650C": 0.360, "LLZO_750C": 0.343}
+EA_MAX = 0.78  # "the lower-temperature films up to 0.78 eV"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    work = tmp_path_factory.mktemp("demo")
+    shutil.copytree(ROOT / "raw", work / "raw")
+    before = tree_hashes(work / "raw")
+    snakemake(work, "--configfile", str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "published.yaml"))
+    assert tree_hashes(work / "raw") == before
+    return work / "results"
+
+
+def table(results, name):
+    return pd.read_csv(results / "tables" / f"{name}.csv")
+
+
+def test_no_errors(demo):
+    assert table(demo, "errors").empty
+
+
+def test_overpotentials(demo):
+    over = table(demo, "overpotentials")
+    eta10 = over[over["target_mA_cm2"] == 10].set_index("sample")["eta_mV"]
+    for sample, published in ETA10.items():
+        assert eta10[sample] == pytest.approx(published, abs=1.0), sample
+    uv50 = over[over["sample"] == "PtMG_UV50J"].set_index("target_mA_cm2")["eta_mV"]
+    assert uv50[100] == pytest.approx(100.8, abs=1.0)
+    assert uv50[200] == pytest.approx(127.8, abs=1.0)
+
+
+def test_tafel_slopes(demo):
+    slopes = table(demo, "tafel").set_index("sample")["slope_mV_dec"]
+    for sample, published in TAFEL.items():
+        assert slopes[sample] == pytest.approx(published, abs=2.0), sample
+
+
+def test_specific_activity(demo):
+    sa = table(demo, "ecsa").set_index("sample")["sa_mA_cm2"]
+    for sample, published in SA.items():
+        assert sa[sample] == pytest.approx(published, rel=0.05), sample
+
+
+def test_arrhenius(demo):
+    arr = table(demo, "arrhenius")
+    heating = arr[arr["run"] == "heating"].set_index("sample")
+    assert set(arr["run"]) == {"heating", "cooling"}
+    assert (heating["ref_T_C"] == 30).all()
+    for sample, published in SIGMA30.items():
+        assert heating.loc[sample, "sigma_ref_S_cm"] == pytest.approx(published, rel=0.05), sample
+    for sample, published in EA.items():
+        assert heating.loc[sample, "Ea_eV"] == pytest.approx(published, abs=0.01), sample
+    assert heating["Ea_eV"].max() == pytest.approx(EA_MAX, abs=0.01)
+
+
+def test_comparative_figures(demo):
+    names = {p.name for p in (demo / "figures").iterdir()}
+    for series, kinds in {"PtMG": ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl",
+                                   "nyquist"),
+                          "PdMG": ("polarisation", "tafel"), "LLZO": ("arrhenius", "nyquist")}.items():
+        for kind in kinds:
+            assert f"{series}_{kind}.png" in names and f"{series}_{kind}.svg" in names
+
+
+def test_dry_run_on_the_shipped_demo_plans_ingest():
+    import subprocess
+
+    proc = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "2", "--forceall"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-2000:]
+    import re
+
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert int(counts["ingest"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])
