@@ -21,9 +21,12 @@ def new_figure(width_in: float = 4.5, height_in: float = 3.5, ncols: int = 1, nr
 
     fig = Figure(figsize=(width_in, height_in), layout="constrained")
     FigureCanvasAgg(fig)
+    from matplotlib.ticker import MaxNLocator
+
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     for ax in axes.flat:
         ax.tick_params(direction="in", top=True, right=True)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
 
 
