@@ -1,7 +1,5 @@
 # Arrhenius: conductivity per temperature from the EIS fits and the sample geometry.
 
-from echem.workflow import arrhenius as arrhenius_stage
-
 
 rule arrhenius:
     input:
@@ -15,17 +13,18 @@ rule arrhenius:
         errors=RES / "samples" / "{sample}" / "errors" / "arrhenius.csv",
     params:
         settings=config["arrhenius"],
-        formats=config["report"]["formats"],
+        formats=config["report"]["sample_formats"],
     log:
         RES / "logs" / "arrhenius" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "arrhenius" / "{sample}.tsv"
     run:
-        arrhenius_stage.arrhenius_sample(
-            sample_dir=sample_dir(wildcards.sample),
-            eis_fits=input.eis_fits,
-            settings=params.settings,
-            formats=params.formats,
-            outputs=output,
-            log_path=log[0],
+        stage(
+            "echem.workflow.arrhenius:arrhenius_sample",
+            sample_dir=str(sample_dir(wildcards.sample)),
+            eis_fits=str(input.eis_fits),
+            settings=dict(params.settings),
+            formats=list(params.formats),
+            outputs=dict(output.items()),
+            log_path=str(log[0]),
         )

@@ -1,10 +1,12 @@
 # Shared by every stage: config validation, sample discovery, paths, input functions.
 
+import threading
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from echem.workflow.discover import discover
+from echem.workflow.workers import WorkerPool, run_stage
 
 validate(config, schema="../config/schema.yaml")
 
@@ -14,8 +16,40 @@ DISCOVERY = discover(RAW)
 SAMPLES = sorted(DISCOVERY.samples)
 
 # Per-sample jobs run as `run:` blocks. With `force-use-threads` (profiles/default)
-# they execute inside the Snakemake process: the scientific Python stack is imported
-# once per run instead of once per job (see README, "Speed").
+# they execute in threads of the Snakemake process, which hand the work to warm worker
+# processes (echem.workflow.workers): the scientific Python stack is imported once per
+# run, not once per job, and every core computes (see README, "Speed").
+_POOL = {}
+_POOL_LOCK = threading.Lock()
+
+
+def stage_pool():
+    """The run's worker pool (None when jobs are not threads, e.g. on a cluster)."""
+    if not workflow.use_threads:
+        return None
+    with _POOL_LOCK:
+        if "pool" not in _POOL:
+            _POOL["pool"] = WorkerPool(workflow.cores)
+        return _POOL["pool"]
+
+
+def stage(target, **kwargs):
+    """Run one echem stage function (``module:function``) for a job."""
+    return run_stage(stage_pool(), target, **kwargs)
+
+
+def close_pool():
+    pool = _POOL.pop("pool", None)
+    if pool is not None:
+        pool.shutdown()
+
+
+onsuccess:
+    close_pool()
+
+
+onerror:
+    close_pool()
 
 
 wildcard_constraints:

@@ -1,7 +1,5 @@
 # ECSA: double-layer capacitance from the CV scan-rate series; specific and mass activity.
 
-from echem.workflow import ecsa as ecsa_stage
-
 
 rule ecsa:
     input:
@@ -14,17 +12,18 @@ rule ecsa:
         errors=RES / "samples" / "{sample}" / "errors" / "ecsa.csv",
     params:
         settings=config["ecsa"],
-        formats=config["report"]["formats"],
+        formats=config["report"]["sample_formats"],
     log:
         RES / "logs" / "ecsa" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "ecsa" / "{sample}.tsv"
     run:
-        ecsa_stage.ecsa_sample(
-            sample_dir=sample_dir(wildcards.sample),
-            curves=input.curves,
-            settings=params.settings,
-            formats=params.formats,
-            outputs=output,
-            log_path=log[0],
+        stage(
+            "echem.workflow.ecsa:ecsa_sample",
+            sample_dir=str(sample_dir(wildcards.sample)),
+            curves=str(input.curves),
+            settings=dict(params.settings),
+            formats=list(params.formats),
+            outputs=dict(output.items()),
+            log_path=str(log[0]),
         )

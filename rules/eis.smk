@@ -1,7 +1,5 @@
 # EIS: equivalent-circuit fit of every impedance spectrum of a sample, with Lin-KK.
 
-from echem.workflow import eis as eis_stage
-
 
 rule eis:
     input:
@@ -14,16 +12,17 @@ rule eis:
         errors=RES / "samples" / "{sample}" / "errors" / "eis.csv",
     params:
         settings=config["eis"],
-        formats=config["report"]["formats"],
+        formats=config["report"]["sample_formats"],
     log:
         RES / "logs" / "eis" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "eis" / "{sample}.tsv"
     run:
-        eis_stage.eis_sample(
-            sample_dir=sample_dir(wildcards.sample),
-            settings=params.settings,
-            formats=params.formats,
-            outputs=output,
-            log_path=log[0],
+        stage(
+            "echem.workflow.eis:eis_sample",
+            sample_dir=str(sample_dir(wildcards.sample)),
+            settings=dict(params.settings),
+            formats=list(params.formats),
+            outputs=dict(output.items()),
+            log_path=str(log[0]),
         )

@@ -1,7 +1,5 @@
 # Ingest: read every file of a sample into the canonical measurement.
 
-from echem.workflow import ingest as ingest_stage
-
 
 rule ingest:
     input:
@@ -19,13 +17,14 @@ rule ingest:
         RES / "benchmarks" / "ingest" / "{sample}.tsv"
     run:
         s = DISCOVERY.samples[wildcards.sample]
-        ingest_stage.ingest_sample(
+        stage(
+            "echem.workflow.ingest:ingest_sample",
             sample=wildcards.sample,
-            folder=s.folder,
-            files=s.files,
-            sample_yaml=s.sample_yaml,
-            defaults=params.defaults,
-            out_dir=sample_dir(wildcards.sample),
-            log_path=log[0],
-            errors_path=output.errors,
+            folder=str(s.folder),
+            files=list(s.files),
+            sample_yaml=str(s.sample_yaml) if s.sample_yaml else None,
+            defaults=dict(params.defaults),
+            out_dir=str(sample_dir(wildcards.sample)),
+            log_path=str(log[0]),
+            errors_path=str(output.errors),
         )

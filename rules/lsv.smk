@@ -1,7 +1,5 @@
 # LSV: RHE scale, iR correction (Ru from sample.yaml, else the EIS fit), overpotentials.
 
-from echem.workflow import lsv as lsv_stage
-
 
 rule lsv:
     input:
@@ -15,17 +13,18 @@ rule lsv:
         errors=RES / "samples" / "{sample}" / "errors" / "lsv.csv",
     params:
         settings=config["lsv"],
-        formats=config["report"]["formats"],
+        formats=config["report"]["sample_formats"],
     log:
         RES / "logs" / "lsv" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "lsv" / "{sample}.tsv"
     run:
-        lsv_stage.lsv_sample(
-            sample_dir=sample_dir(wildcards.sample),
-            eis_fits=input.eis_fits,
-            settings=params.settings,
-            formats=params.formats,
-            outputs=output,
-            log_path=log[0],
+        stage(
+            "echem.workflow.lsv:lsv_sample",
+            sample_dir=str(sample_dir(wildcards.sample)),
+            eis_fits=str(input.eis_fits),
+            settings=dict(params.settings),
+            formats=list(params.formats),
+            outputs=dict(output.items()),
+            log_path=str(log[0]),
         )

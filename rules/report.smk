@@ -51,13 +51,14 @@ rule figures:
         ),
     params:
         formats=config["report"]["formats"],
-        settings=config,
+        settings={k: v for k, v in config.items()},
     log:
         RES / "logs" / "figures.log",
     run:
-        collect_stage.comparative_figures(
-            results_dir=RES, samples=SAMPLES, out_dir=output[0], formats=params.formats,
-            settings=params.settings, log_path=log[0],
+        stage(
+            "echem.workflow.collect:comparative_figures",
+            results_dir=str(RES), samples=list(SAMPLES), out_dir=str(output[0]),
+            formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]),
         )
 
 

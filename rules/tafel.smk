@@ -1,7 +1,5 @@
 # Tafel: slope and exchange current density on the iR-corrected LSV, automatic window.
 
-from echem.workflow import tafel as tafel_stage
-
 
 rule tafel:
     input:
@@ -14,17 +12,18 @@ rule tafel:
         errors=RES / "samples" / "{sample}" / "errors" / "tafel.csv",
     params:
         settings=config["tafel"],
-        formats=config["report"]["formats"],
+        formats=config["report"]["sample_formats"],
     log:
         RES / "logs" / "tafel" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "tafel" / "{sample}.tsv"
     run:
-        tafel_stage.tafel_sample(
-            sample_dir=sample_dir(wildcards.sample),
-            curves=input.curves,
-            settings=params.settings,
-            formats=params.formats,
-            outputs=output,
-            log_path=log[0],
+        stage(
+            "echem.workflow.tafel:tafel_sample",
+            sample_dir=str(sample_dir(wildcards.sample)),
+            curves=str(input.curves),
+            settings=dict(params.settings),
+            formats=list(params.formats),
+            outputs=dict(output.items()),
+            log_path=str(log[0]),
         )

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from echem import audit
 from echem.errors import AnalysisError, MetadataError
-from echem.workflow.common import draw, prepare_dirs, read_json
+from echem.workflow.common import as_namespace, draw, prepare_dirs, read_json
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
@@ -15,6 +15,7 @@ from echem.workflow.tables import frame, write_csv
 
 def arrhenius_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
                      outputs, log_path) -> None:
+    outputs = as_namespace(outputs)
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)

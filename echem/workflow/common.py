@@ -7,6 +7,14 @@ from pathlib import Path
 from typing import Any
 
 
+def as_namespace(outputs):
+    """Outputs as attributes: Snakemake's named list, or a plain dict sent to a worker."""
+    from collections.abc import Mapping
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**outputs) if isinstance(outputs, Mapping) else outputs
+
+
 def prepare_dirs(*dirs) -> None:
     """Create (empty) output directories; Snakemake removes declared ones before a job."""
     for d in dirs:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from echem import audit
-from echem.workflow.common import draw, prepare_dirs, safe_stem
+from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun, dump_json
 from echem.workflow.tables import atomic_write_text, frame, write_csv
@@ -44,6 +44,7 @@ def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]
 
 
 def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path) -> None:
+    outputs = as_namespace(outputs)
     import numpy as np
 
     sample_dir = Path(sample_dir)

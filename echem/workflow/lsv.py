@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from echem import audit
 from echem.errors import MetadataError
-from echem.workflow.common import draw, prepare_dirs, read_json, safe_stem
+from echem.workflow.common import as_namespace, draw, prepare_dirs, read_json, safe_stem
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import atomic_write_bytes, frame, write_csv
@@ -45,6 +45,7 @@ def infer_reaction(E_RHE_V, I_A) -> str:
 
 def lsv_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
                outputs, log_path) -> None:
+    outputs = as_namespace(outputs)
     import pandas as pd
 
     sample_dir = Path(sample_dir)

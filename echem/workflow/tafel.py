@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from echem import audit
-from echem.workflow.common import draw, prepare_dirs, safe_stem
+from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
@@ -14,6 +14,7 @@ from echem.workflow.tables import frame, write_csv
 
 def tafel_sample(sample_dir: str | Path, curves: str | Path, settings: Mapping[str, Any], formats,
                  outputs, log_path) -> None:
+    outputs = as_namespace(outputs)
     import pandas as pd
 
     from echem.tafel import fit_tafel
