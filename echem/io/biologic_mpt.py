@@ -222,8 +222,10 @@ def spectrum_index(freq_Hz: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
 
 def cycle_ints(values: np.ndarray, what: str) -> np.ndarray:
     values = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(values)):
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+    # a counter is a whole number of modest size; anything else is a damaged cell
+    good = np.isfinite(values) & (np.abs(values) < 2**31)
+    if not np.all(good):
+        bad = int(np.flatnonzero(~good)[0])
         raise ReaderError(
             f"the '{what}' column has an unreadable value at data row {bad + 1}; "
             "the file may be damaged, re-export it from EC-Lab"

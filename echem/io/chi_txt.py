@@ -116,7 +116,7 @@ def sniff(raw: bytes, name: str) -> bool:
         return True
     lines = [ln for ln in text.splitlines()[:6]]
     return (
-        len(lines) >= 4
+        len(lines) >= 3  # a file cut inside its header is still CHI (and then says so)
         and _DATE_LINE.match(lines[0]) is not None
         and bool(lines[1].strip())
         and any(ln.startswith(("File:", "Data Source:", "Instrument Model:")) for ln in lines[2:])
