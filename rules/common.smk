@@ -14,6 +14,9 @@ RAW = Path(config["raw_dir"])
 RES = Path(config["results_dir"])
 DISCOVERY = discover(RAW)
 SAMPLES = sorted(DISCOVERY.samples)
+SERIES = {}
+for _sample in SAMPLES:
+    SERIES.setdefault(DISCOVERY.samples[_sample].series, []).append(_sample)
 
 # Per-sample jobs run as `run:` blocks. With `force-use-threads` (profiles/default)
 # they execute in threads of the Snakemake process, which hand the work to warm worker
@@ -54,6 +57,7 @@ onerror:
 
 wildcard_constraints:
     sample=r"[A-Za-z0-9._-]+",
+    series=r"[A-Za-z0-9._-]+",
 
 
 def sample_dir(sample):
@@ -75,7 +79,7 @@ def per_sample(pattern):
 
 def get_final_output():
     targets = [RES / "tables" / f"{t}.csv" for t in TABLES] + [RES / "tables" / "errors.csv"]
-    targets.append(RES / "figures")
+    targets += [RES / "figures" / series for series in sorted(SERIES)]
     if config.get("strict"):
         targets.append(RES / "tables" / "strict.ok")
     return [str(t) for t in targets]

@@ -36,29 +36,39 @@ rule collect_errors:
         collect_stage.collect_errors(list(input), params.problems, output.csv, log[0])
 
 
-rule figures:
+def series_inputs(wildcards):
+    """Per-sample outputs of a series' members: a figure is redrawn only when they change."""
+    members = SERIES[wildcards.series]
+    names = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
+    files = [RES / "samples" / s / "tables" / f"{t}.csv" for s in members for t in names]
+    files += [RES / "samples" / s / name for s in members
+              for name in ("ingest.json", "lsv_curves.parquet", "eis_fits.json")]
+    return [str(f) for f in files]
+
+
+rule series_figures:
     input:
-        tables=[RES / "tables" / f"{t}.csv" for t in TABLES],
-        ingest=per_sample(RES / "samples" / "{sample}" / "ingest.json"),
-        curves=per_sample(RES / "samples" / "{sample}" / "lsv_curves.parquet"),
-        eis_fits=per_sample(RES / "samples" / "{sample}" / "eis_fits.json"),
+        series_inputs,
     output:
         report(
-            directory(RES / "figures"),
+            directory(RES / "figures" / "{series}"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Comparative figures",
+            subcategory="{series}",
         ),
     params:
+        members=lambda wc: SERIES[wc.series],
         formats=config["report"]["formats"],
         settings={k: v for k, v in config.items()},
     log:
-        RES / "logs" / "figures.log",
+        RES / "logs" / "figures" / "{series}.log",
     run:
         stage(
-            "echem.workflow.collect:comparative_figures",
-            results_dir=str(RES), samples=list(SAMPLES), out_dir=str(output[0]),
-            formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]),
+            "echem.workflow.collect:series_figures",
+            results_dir=str(RES), series=wildcards.series, members=list(params.members),
+            out_dir=str(output[0]), formats=list(params.formats), settings=dict(params.settings),
+            log_path=str(log[0]),
         )
 
 

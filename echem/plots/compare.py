@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-def _series_of(results_dir: Path, samples: list[str]) -> dict[str, list[str]]:
-    series: dict[str, list[str]] = defaultdict(list)
-    for s in samples:
-        path = results_dir / "samples" / s / "ingest.json"
-        name = s.split("_", 1)[0]
-        if path.is_file():
-            name = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("series") or name
-        series[name].append(s)
-    return {k: sorted(v) for k, v in sorted(series.items())}
+#: At most this many samples per comparative figure (more would be unreadable); the
+#: title says when a series was cut.
+MAX_SAMPLES_PER_FIGURE = 16
+
+KINDS = ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl", "nyquist", "arrhenius")
 
 
 def _empty(name):
@@ -31,30 +27,38 @@ def _empty(name):
     return frame([], name)
 
 
-def draw_all(results_dir: Path, samples: list[str], out: Path, formats, settings: Mapping[str, Any], run) -> None:
-    from echem.workflow.tables import read_csv
+def member_tables(results_dir: Path, members: list[str]) -> dict:
+    """The members' per-sample tables, concatenated per table name."""
+    from echem.workflow.tables import concat_tables
 
-    tables = {}
-    for name in ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius"):
-        path = results_dir / "tables" / f"{name}.csv"
-        tables[name] = read_csv(path, name) if path.is_file() else _empty(name)
-    for series, members in _series_of(results_dir, samples).items():
-        for kind, painter in (
-            ("polarisation", _polarisation), ("tafel", _tafel), ("eta_tafel_summary", _summary),
-            ("specific_activity", _specific_activity), ("cdl", _cdl), ("nyquist", _nyquist),
-            ("arrhenius", _arrhenius),
-        ):
-            try:
-                fig = painter(results_dir, series, members, tables, settings)
-            except Exception as exc:  # noqa: BLE001 - one figure must not cost the others
-                run.warning(f"{series} {kind}: figure not drawn ({type(exc).__name__}: {exc})")
-                continue
-            if fig is None:
-                continue
-            from echem.plots.figure import save
+    return {name: concat_tables([p for s in members
+                                 if (p := results_dir / "samples" / s / "tables" / f"{name}.csv").is_file()], name)
+            for name in ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")}
 
-            save(fig, out / f"{series}_{kind}", formats)
-            run.info(f"{series}_{kind} drawn")
+
+def draw_series(results_dir: Path, series: str, members: list[str], out: Path, formats,
+                settings: Mapping[str, Any], run) -> None:
+    """All comparative figures of one series into ``out/<series>_<kind>.<fmt>``."""
+    from echem.plots.figure import save
+
+    members = sorted(members)
+    shown = members[:MAX_SAMPLES_PER_FIGURE]
+    if len(members) > len(shown):
+        run.warning(f"series {series} has {len(members)} samples; figures show the first {len(shown)}")
+    tables = member_tables(results_dir, shown)
+    for kind in KINDS:
+        painter = globals()[f"_{kind}" if kind != "eta_tafel_summary" else "_summary"]
+        try:
+            fig = painter(results_dir, series, shown, tables, settings)
+        except Exception as exc:  # noqa: BLE001 - one figure must not cost the others
+            run.warning(f"{series} {kind}: figure not drawn ({type(exc).__name__}: {exc})")
+            continue
+        if fig is None:
+            continue
+        if len(members) > len(shown):
+            fig.text(0.99, 0.01, f"{len(shown)} of {len(members)} samples", ha="right", va="bottom", fontsize=6)
+        save(fig, out / f"{series}_{kind}", formats)
+        run.info(f"{series}_{kind} drawn")
 
 
 def _colours(members):

@@ -45,12 +45,12 @@ def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
     Path(out_path).write_text("no errors\n", encoding="utf-8")
 
 
-def comparative_figures(results_dir: str | Path, samples: list[str], out_dir: str | Path,
-                        formats: list[str], settings: Mapping[str, Any], log_path: str | Path) -> None:
-    """Comparative figures per series (see :mod:`echem.plots.compare`)."""
-    from echem.plots.compare import draw_all
+def series_figures(results_dir: str | Path, series: str, members: list[str], out_dir: str | Path,
+                   formats: list[str], settings: Mapping[str, Any], log_path: str | Path) -> None:
+    """Comparative figures of one series (see :mod:`echem.plots.compare`)."""
+    from echem.plots.compare import draw_series
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with StageRun("figures", "all", log_path, None) as run:
-        draw_all(Path(results_dir), samples, out, formats, settings, run)
+    with StageRun("figures", series, log_path, None) as run:
+        draw_series(Path(results_dir), series, members, out, formats, settings, run)

@@ -24,6 +24,25 @@ class Sample:
     def paths(self) -> list[str]:
         return [str(self.folder / f) for f in self.files]
 
+    @property
+    def series(self) -> str:
+        """The series for comparative figures: sample.yaml ``series``, else the id before ``_``.
+
+        Read at DAG time, so the YAML is parsed only when it mentions a series.
+        """
+        if self.sample_yaml is not None:
+            text = self.sample_yaml.read_text(encoding="utf-8-sig", errors="replace")
+            if "series" in text:
+                import yaml
+
+                try:
+                    value = (yaml.safe_load(text) or {}).get("series")
+                except Exception:  # noqa: BLE001 - the ingest stage reports the bad YAML
+                    value = None
+                if isinstance(value, str) and re.match(r"^[A-Za-z0-9._-]+$", value.strip()):
+                    return value.strip()
+        return self.id.split("_", 1)[0]
+
 
 @dataclass
 class Discovery:
