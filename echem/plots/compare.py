@@ -78,7 +78,7 @@ def _polarisation(results_dir, series, members, tables, settings):
     from echem.plots.figure import new_figure
 
     colours = _colours(members)
-    fig, ax = new_figure(4.8, 3.6)
+    fig, ax = new_figure(4.8, 3.6, layout="constrained")
     drawn = False
     for s in members:
         curves = _curves(results_dir, s)
@@ -106,7 +106,7 @@ def _tafel(results_dir, series, members, tables, settings):
 
     colours = _colours(members)
     tafel = tables["tafel"]
-    fig, ax = new_figure(4.8, 3.6)
+    fig, ax = new_figure(4.8, 3.6, layout="constrained")
     drawn = False
     for s in members:
         curves = _curves(results_dir, s)
@@ -151,7 +151,7 @@ def _summary(results_dir, series, members, tables, settings):
     if not eta:
         return None
     colours = _colours(members)
-    fig, axes = new_figure(6.5, 3.4, ncols=2)
+    fig, axes = new_figure(6.5, 3.4, ncols=2, layout="constrained")
     x = np.arange(len(members))
     ax = axes[0, 0]
     ax.bar(x, [eta.get(s, (np.nan, 0))[0] for s in members], yerr=[eta.get(s, (0, 0))[1] for s in members],
@@ -180,7 +180,7 @@ def _specific_activity(results_dir, series, members, tables, settings):
     if rows.empty:
         return None
     colours = _colours(members)
-    fig, ax = new_figure(4.8, 3.4)
+    fig, ax = new_figure(4.8, 3.4, layout="constrained")
     names = list(rows["sample"])
     x = np.arange(len(names))
     ax.bar(x, rows["sa_mA_cm2"].astype(float), yerr=rows["sa_err_mA_cm2"].astype(float).fillna(0),
@@ -198,7 +198,7 @@ def _cdl(results_dir, series, members, tables, settings):
     from echem.plots.figure import new_figure
 
     colours = _colours(members)
-    fig, ax = new_figure(4.8, 3.6)
+    fig, ax = new_figure(4.8, 3.6, layout="constrained")
     drawn = False
     for s in members:
         path = results_dir / "samples" / s / "audit" / "ecsa" / "ecsa__sample.json"
@@ -231,7 +231,7 @@ def _nyquist(results_dir, series, members, tables, settings):
     from echem.plots.figure import new_figure
 
     colours = _colours(members)
-    fig, ax = new_figure(4.8, 3.8)
+    fig, ax = new_figure(4.8, 3.8, layout="constrained")
     drawn = False
     for s in members:
         fits_path = results_dir / "samples" / s / "eis_fits.json"
@@ -294,7 +294,7 @@ def _arrhenius(results_dir, series, members, tables, settings):
         colours[s] = colour_for(s, members)
     if not series_data:
         return None
-    fig, ax = new_figure(5.0, 4.0)
+    fig, ax = new_figure(5.0, 4.0, layout="constrained")
     plot_arrhenius(ax, series_data, colours=colours)
     ax.set_title(f"{series}: Arrhenius plot", fontsize=9)
     return fig

@@ -14,12 +14,20 @@ def colour_for(sample: str, all_samples: list[str]) -> str:
     return PALETTE[ordered.index(sample) % len(PALETTE)] if sample in ordered else PALETTE[-1]
 
 
-def new_figure(width_in: float = 4.5, height_in: float = 3.5, ncols: int = 1, nrows: int = 1, **kw):
-    """A Figure with an Agg canvas and its axes (publication style: ticks in, no top/right clutter)."""
+def new_figure(width_in: float = 4.5, height_in: float = 3.5, ncols: int = 1, nrows: int = 1,
+               layout: str | None = None, **kw):
+    """A Figure with an Agg canvas and its axes (publication style: ticks in on all sides).
+
+    ``layout=None`` (per-sample diagnostics, drawn by the thousand) uses fixed margins:
+    matplotlib's layout engines cost more than the drawing. Comparative figures pass
+    ``layout="constrained"``.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    fig = Figure(figsize=(width_in, height_in), layout=layout)
+    if layout is None:
+        fig.subplots_adjust(left=0.16, right=0.96, bottom=0.14, top=0.88, wspace=0.4, hspace=0.45)
     FigureCanvasAgg(fig)
     from matplotlib.ticker import MaxNLocator
 

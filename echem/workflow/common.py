@@ -31,12 +31,17 @@ def safe_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
 
 
-def draw(run, stem: Path, formats, painter) -> None:
-    """Draw one figure with ``painter(fig_and_axes)``; a failure is a logged warning only."""
+def draw(run, stem: Path, formats, painter, dpi: int = 110) -> None:
+    """Draw one per-sample figure with ``painter()``; a failure is a logged warning only.
+
+    Per-sample figures are diagnostics drawn for every sample (thousands at scale): they
+    use fixed margins (``new_figure(layout=None)``) and a screen resolution.
+    """
+    if not formats:
+        return
     try:
         from echem.plots.figure import save
 
-        fig = painter()
-        save(fig, stem, formats)
+        save(painter(), stem, formats, dpi=dpi)
     except Exception as exc:  # noqa: BLE001 - a figure must never cost the numbers
         run.warning(f"figure {stem.name} not drawn: {type(exc).__name__}: {exc}")

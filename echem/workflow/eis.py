@@ -121,13 +121,8 @@ def fit_one(run, sample, rec, label, spec, settings, formats, outputs, rows, fit
     run.info(f"{label}: {fit.circuit} chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} Rs={rs}")
 
     def painter():
-        from echem.plots.eis import plot_bode, plot_nyquist
-        from echem.plots.figure import new_figure
+        from echem.plots.eis import eis_figure
 
-        fig, axes = new_figure(9.0, 3.5, ncols=3)
-        plot_nyquist(axes[0, 0], fit, label)
-        plot_bode(axes[0, 1], axes[0, 2], fit)
-        fig.suptitle(f"{sample}: {label}", fontsize=9)
-        return fig
+        return eis_figure(fit, f"{sample}: {label}")
 
     draw(run, Path(outputs.figures) / safe_stem(label), formats, painter)
