@@ -62,9 +62,13 @@ FILM_CIRCUIT = "p(R1,CPE1)-CPE2"
 
 WEIGHTINGS = ("modulus", "proportional", "unit")
 
-#: Lower bound of CPE / Zarc / TLMQ exponents. Below ~0.3 a CPE is closer to a
-#: resistor than to a capacitor and the fit is better served by another circuit.
-EXPONENT_MIN = 0.3
+#: Multi-start stops after this many starts in a row that improve chi2 by < 0.1 %.
+PATIENCE = 2
+
+#: Lower bound of CPE / Zarc / TLMQ exponents: 0 as in impedance.py. Fits with an
+#: exponent below :data:`EXPONENT_SUSPICIOUS` get a warning in the audit.
+EXPONENT_MIN = 0.0
+EXPONENT_SUSPICIOUS = 0.5
 
 # --------------------------------------------------------------------------------------
 # Elements (impedance.py 1.7.1 names, parameter counts and units)
@@ -595,8 +599,11 @@ def _weights(Z: np.ndarray, weighting: str) -> tuple[np.ndarray, np.ndarray]:
 def default_bounds(circuit: str, freq_Hz: np.ndarray, Z: np.ndarray) -> tuple[list[float], list[float]]:
     """Physical bounds (lower, upper) for every parameter, from the data's scales.
 
-    Resistances and Warburg/Gerischer resistances: [1e-9, 1e4] × max|Z|; time
-    constants: [1e-4/ω_max, 1e4/ω_min]; exponents: [EXPONENT_MIN, 1] (La: [0, 1]);
+    Resistances and Warburg/Gerischer resistances: [1e-9, 1e8] × max|Z|
+    (an arc that never closes drives its R to the upper end); time
+    constants: [1e-4/ω_max, 1e4/ω_min]; exponents: [0, 1] as in impedance.py (a
+    CPE exponent below 0.5 is reported as suspicious, not forbidden, so that the fit
+    stays the least-squares optimum of the circuit asked for);
     capacitances, CPE Q, inductances, Warburg coefficients and anything else:
     [1e-20, 1e10] (they span too many decades to bound from the data; the log
     parameterisation keeps them positive).
@@ -611,7 +618,7 @@ def default_bounds(circuit: str, freq_Hz: np.ndarray, Z: np.ndarray) -> tuple[li
             hi.append(1.0)
         elif unit == "Ohm":
             lo.append(1e-9 * zmax)
-            hi.append(1e4 * zmax)
+            hi.append(1e8 * zmax)
         elif unit == "sec":
             lo.append(1e-4 / wmax)
             hi.append(1e4 / wmin)
@@ -751,8 +758,10 @@ def fit_spectrum(
         of the sweep), and test again. Recorded.
     n_starts:
         At most this many starting points (the data-derived guess first, then
-        alternatives from :func:`echem.eis_guess.guess_candidates`). After each local
-        fit the search stops once chi2 is within 1.5× the Lin-KK noise floor.
+        alternatives from :func:`echem.eis_guess.guess_candidates`, best starting
+        cost first). The search stops once chi2 is within 1.5× the Lin-KK noise
+        floor (the chi2 of the KK-compliant fit: no circuit can do much better), or
+        after :data:`PATIENCE` starts in a row that do not improve it by 0.1 %.
     bounds:
         ``(lower, upper)`` in physical units, impedance.py order; default
         :func:`default_bounds`. Lower bounds of positive parameters are raised to 1e-300.
@@ -765,7 +774,6 @@ def fit_spectrum(
         Fewer points than parameters + 1, an unknown circuit element, or no start
         produced a finite fit.
     """
-    from echem.eis_guess import guess_candidates
     from echem.eis_validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
 
     t_start = time.perf_counter()
@@ -779,9 +787,18 @@ def fit_spectrum(
         if model.has_inductor():
             pass
         else:
-            f, Zd, rec = _trim_inductive(f, Zd)
-            if rec:
+            f_t, Z_t, rec = _trim_inductive(f, Zd)
+            if rec and f_t.size >= model.n_params + 2:
+                f, Zd = f_t, Z_t
                 trimmed.append(rec)
+            elif rec:
+                msg = (
+                    f"{rec['n']} of {f.size} points are inductive (Z'' > 0) from the high-frequency end; "
+                    f"too many to trim for {model.circuit}: kept. Use a circuit with an inductor "
+                    "(e.g. 'L0-R0-p(R1,CPE1)') or check the cell connections"
+                )
+                notes.append(msg)
+                warnings.warn(msg, stacklevel=2)
     if f.size < model.n_params + 2:
         raise AnalysisError(
             f"only {f.size} usable points for the {model.n_params} parameters of {model.circuit}; "
@@ -817,6 +834,20 @@ def fit_spectrum(
         notes.append(msg)
         warnings.warn(msg, stacklevel=2)
 
+    return _fit_core(
+        model, f, Zd, trimmed, kk_res, kk, notes,
+        weighting=weighting, n_starts=n_starts, bounds=bounds, initial_guess=initial_guess,
+        max_nfev=max_nfev, t_start=t_start,
+    )
+
+
+def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, bounds, initial_guess, max_nfev, t_start):
+    """Multi-start fit of prepared data (sorted, trimmed, KK-tested): the body of fit_spectrum."""
+    from echem.eis_guess import guess_candidates
+
+    notes = list(notes)
+    trimmed = list(trimmed)
+    kk_ok = kk["ok"]
     if bounds is None:
         lo, hi = default_bounds(model.circuit, f, Zd)
         bounds_source = "default_bounds (data scales)"
@@ -847,6 +878,7 @@ def fit_spectrum(
         candidates = head + rest
 
     floor = 1.5 * kk_res.chi2
+    stale = 0
     starts = []
     best = None
     for values, how in candidates[: max(n_starts, 1)]:
@@ -868,9 +900,15 @@ def fit_spectrum(
             }
         )
         if np.isfinite(c2) and (best is None or c2 < best[0]):
+            stale = 0 if best is None or c2 < (1 - 1e-3) * best[0] else stale + 1
             best = (c2, res, values, how)
+        else:
+            stale += 1
         if best is not None and best[0] <= floor:
-            break
+            break  # as good as a KK-compliant fit: no better minimum to find
+        if stale >= PATIENCE:
+            break  # further starts keep landing in the same minimum
+
     if best is None:
         raise AnalysisError(
             f"the fit of {model.circuit} failed from every starting point ({starts}); "
@@ -888,6 +926,16 @@ def fit_spectrum(
     ]
     if at_bound:
         notes.append(f"parameters at a bound: {', '.join(at_bound)}; the circuit may not suit the data")
+    low_n = [
+        f"{n} = {v:.2f}"
+        for n, v, k, el in zip(model.names, p, model.kinds, model.element_of)
+        if k == "exp" and el != "La" and v < EXPONENT_SUSPICIOUS
+    ]
+    if low_n:
+        notes.append(
+            f"exponent below {EXPONENT_SUSPICIOUS}: {', '.join(low_n)}; such a CPE acts more like a "
+            "resistor than a capacitor: the circuit probably does not describe the data"
+        )
     params = [
         {"param": n, "value": float(v), "stderr": float(s), "unit": u}
         for n, v, s, u in zip(model.names, p, se, model.units)
@@ -948,3 +996,161 @@ def fit_spectrum(
     audit["Rs_source"] = fit.Rs_source
     audit["elapsed_s"] = round(time.perf_counter() - t_start, 4)
     return fit
+
+
+# --------------------------------------------------------------------------------------
+# Circuit selection
+# --------------------------------------------------------------------------------------
+
+#: Candidates of :func:`select_circuit`: one arc; two arcs; one arc with semi-infinite
+#: (W) or finite-space (Wo) diffusion in series; a Randles circuit with finite
+#: diffusion in the charge-transfer branch; a solid-electrolyte film between
+#: blocking electrodes, without and with a series resistance. When the
+#: high-frequency end is inductive, every candidate gets an ``L0-`` prefix instead.
+DEFAULT_CANDIDATES = (
+    "R0-p(R1,CPE1)",
+    "R0-p(R1,CPE1)-p(R2,CPE2)",
+    "R0-p(R1,CPE1)-W1",
+    "R0-p(R1,CPE1)-Wo1",
+    "R0-p(R1-Wo1,CPE1)",
+    "p(R1,CPE1)-CPE2",
+    "R0-p(R1,CPE1)-CPE2",
+)
+
+SELECTION_CRITERIA = ("BIC", "AIC")
+
+
+def _sanity(fit: EISFit) -> list[str]:
+    """Reasons a fit's parameters are not trustworthy (empty list: sane)."""
+    reasons = []
+    at_bound = fit.audit["result"]["at_bound"]
+    if at_bound:
+        reasons.append(f"at a bound: {', '.join(at_bound)}")
+    loose = [p["param"] for p in fit.params if not (np.isfinite(p["stderr"]) and p["stderr"] <= abs(p["value"]))]
+    if loose:
+        reasons.append(f"stderr larger than the value: {', '.join(loose)}")
+    return reasons
+
+
+def select_circuit(
+    freq_Hz: np.ndarray,
+    Z: np.ndarray,
+    candidates: Sequence[str] = DEFAULT_CANDIDATES,
+    *,
+    criterion: str = "BIC",
+    weighting: str = "modulus",
+    kk_threshold_pct: float | None = None,
+    n_starts: int = 4,
+) -> tuple[EISFit, list[dict]]:
+    """Fit every candidate circuit from automatic guesses and pick the best.
+
+    With n = 2N residuals (real and imaginary), k parameters and RSS the weighted
+    residual sum of squares:
+
+        AIC = n ln(RSS/n) + 2k,    BIC = n ln(RSS/n) + k ln(n)
+
+    (Gaussian likelihood with the variance estimated from the fit). The pick is the
+    lowest ``criterion`` (BIC by default: it penalises parameters that the data do
+    not need more than AIC) among the *sane* fits: no parameter at a bound and no
+    standard error larger than its value. If no fit is sane the lowest score wins
+    and the audit says so. Every candidate's score is in ``scores`` and in the
+    chosen fit's ``audit["selection"]``.
+
+    When the high-frequency end is inductive (Z'' > 0 at the three highest
+    frequencies), each candidate without an inductor is used with an ``L0-``
+    prefix, on all points.
+
+    Returns ``(fit, scores)``; ``scores`` is one dict per candidate: circuit, k,
+    chi2, AIC, BIC, sane, reasons, cpu_s (or error).
+    """
+    from echem.eis_validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
+
+    if criterion not in SELECTION_CRITERIA:
+        raise AnalysisError(f"criterion {criterion!r} is unknown; use one of {', '.join(SELECTION_CRITERIA)}")
+    if weighting not in WEIGHTINGS:
+        raise AnalysisError(f"weighting {weighting!r} is unknown; use one of {', '.join(WEIGHTINGS)}")
+    if not candidates:
+        raise AnalysisError("no candidate circuits given; pass e.g. echem.eis.DEFAULT_CANDIDATES")
+    t_start = time.perf_counter()
+    threshold = KK_THRESHOLD_PCT if kk_threshold_pct is None else float(kk_threshold_pct)
+    f, Zd, trimmed = _prepare(freq_Hz, Z)
+    # inductive: the three highest frequencies have Z'' > 0 (one point may be noise)
+    inductive = Zd.size >= 3 and bool(np.all(Zd.imag[-3:] > 0))
+    circuits = []
+    for c in candidates:
+        c = c.replace(" ", "")
+        if inductive and not circuit_model(c).has_inductor():
+            c = "L0-" + c
+        if c not in circuits:
+            circuits.append(c)
+    if f.size < 6:
+        raise AnalysisError(f"only {f.size} usable points; circuit selection needs more frequencies")
+    kk_res = lin_kk(f, Zd)
+    kk = kk_summary(kk_res, threshold)
+    notes = []
+    if not kk["ok"]:
+        msg = (
+            f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
+            f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent; "
+            "the circuit choice may follow an artefact"
+        )
+        notes.append(msg)
+        warnings.warn(msg, stacklevel=2)
+
+    n = 2 * f.size
+    scores: list[dict] = []
+    fits: dict[str, EISFit] = {}
+    for c in circuits:
+        t0 = time.process_time()
+        model = circuit_model(c)
+        entry: dict[str, Any] = {"circuit": c, "k": model.n_params}
+        if f.size < model.n_params + 2:
+            entry.update(error="too few points for this circuit", sane=False)
+            scores.append(entry)
+            continue
+        try:
+            fit = _fit_core(
+                model, f, Zd, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts,
+                bounds=None, initial_guess=None, max_nfev=400, t_start=time.perf_counter(),
+            )
+        except AnalysisError as exc:
+            entry.update(error=str(exc), sane=False)
+            scores.append(entry)
+            continue
+        k = model.n_params
+        rss = max(fit.chi2 * max(n - k, 1), 1e-300)
+        reasons = _sanity(fit)
+        entry.update(
+            chi2=fit.chi2,
+            AIC=float(n * math.log(rss / n) + 2 * k),
+            BIC=float(n * math.log(rss / n) + k * math.log(n)),
+            sane=not reasons,
+            reasons=reasons,
+            cpu_s=round(time.process_time() - t0, 4),
+        )
+        scores.append(entry)
+        fits[c] = fit
+    scored = [s for s in scores if criterion in s]
+    if not scored:
+        raise AnalysisError(f"no candidate circuit could be fitted ({scores}); check the data")
+    sane = [s for s in scored if s["sane"]]
+    pool = sane or scored
+    chosen = min(pool, key=lambda s: s[criterion])
+    best = fits[chosen["circuit"]]
+    if not sane:
+        best.warnings.append(
+            "no candidate circuit gave sane parameters (each has a parameter at a bound or "
+            "with stderr > value); the lowest score was taken: consider another circuit"
+        )
+    best.audit["selection"] = {
+        "criterion": criterion,
+        "definition": "AIC = n ln(RSS/n) + 2k, BIC = n ln(RSS/n) + k ln(n); n = 2N weighted residuals",
+        "sanity": "no parameter at a bound, no stderr larger than its value",
+        "chosen": chosen["circuit"],
+        "chosen_from": "sane fits" if sane else "all fits (none sane)",
+        "inductive_hf_end": bool(inductive),
+        "scores": scores,
+        "elapsed_s": round(time.perf_counter() - t_start, 4),
+    }
+    best.audit["warnings"] = best.warnings
+    return best, scores

@@ -17,12 +17,11 @@ estimated from a feature of the data.
   Then C = τ/R, CPE Q = τⁿ/R. Arcs are assigned from high to low frequency in the
   order they appear in the circuit string.
 * **blocking element** (a bare C or CPE in the top-level chain, e.g. CPE2 of
-  ``p(R1,CPE1)-CPE2``): from the low-frequency spur left after subtracting the
-  series resistor and the arcs: n = −arg(Z_rest)/(π/2), Q = 1/(|Z_rest| ωⁿ)
-  (median of the lowest-frequency points).
-* **diffusion** (W, Ws, Wo, in series or in an arc's resistive branch): from the
-  same low-frequency rest: A_W = median |Z_rest| √ω / √2 for W;
-  Ws: Z0 = Z_rest' at f_min, τ = (Z0/A_W)²; Wo: Z0/τ = −Z_rest'' ω at f_min, τ = (Z0/A_W)².
+  ``p(R1,CPE1)-CPE2``) and **diffusion** (W, Ws, Wo, in series or in an arc's
+  resistive branch): fitted to the low-frequency rest Z_rest = Z − (series
+  resistor + arcs), on the points below the slowest arc: the element's shape
+  parameter (n of a CPE, τ of Wo/Ws) on a grid, its amplitude (1/Q, 1/C, A_W, Z0)
+  by linear least squares for each grid value.
 * **inductor** L: Z''/ω at f_max when the high-frequency end is inductive, else a
   value that makes ωL 0.1 % of |Z| at f_max.
 * anything else: R-like parameters the median |Z|, C/Q the median of 1/(ω|Z|),
@@ -329,12 +328,72 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
             how[name] = f"Q = tau^n/R with tau={tau:.3g} s, n={n_c:.2f}"
 
 
-def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_scale=1.0):
-    """Blocking and diffusion elements from the low-frequency rest of the spectrum."""
+def _amplitude_fit(Z_rest: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """Best a > 0 in Z_rest ≈ a·g + r (r real: what the arcs' guess got wrong), relative weights.
+
+    Returns (a, misfit).
+    """
+    wt = 1.0 / np.maximum(np.abs(Z_rest), 1e-300)
+    # real least squares on stacked real and imaginary parts, unknowns (a, r)
+    A = np.column_stack([np.concatenate([g.real, g.imag]) * np.tile(wt, 2),
+                         np.concatenate([np.ones_like(wt), np.zeros_like(wt)]) * np.tile(wt, 2)])
+    b = np.concatenate([Z_rest.real, Z_rest.imag]) * np.tile(wt, 2)
+    try:
+        (a, r), *_ = np.linalg.lstsq(A, b, rcond=None)
+    except np.linalg.LinAlgError:
+        return 1e-300, float("inf")
+    if not np.isfinite(a) or a <= 0:
+        return 1e-300, float("inf")
+    res = A @ np.array([a, r]) - b
+    return float(a), float(res @ res)
+
+
+def _shape(kind: str, w: np.ndarray, x: float) -> np.ndarray:
+    """Unit-amplitude impedance of a low-frequency element with shape parameter x."""
+    if kind == "W":
+        return (1 - 1j) / np.sqrt(w)
+    if kind in ("Wo", "Ws"):
+        s = np.sqrt(1j * w * x)
+        t = np.tanh(s)
+        return 1 / (s * t) if kind == "Wo" else t / s
+    if kind == "C":
+        return 1 / (1j * w)
+    return np.exp(-x * (np.log(w) + 0.5j * np.pi))  # CPE: (jω)^-n
+
+
+def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray) -> tuple[float, float]:
+    """(amplitude, shape) of one element fitted to Z_rest: grid over the shape, amplitude linear.
+
+    Shapes: τ for Wo/Ws on 60 log-spaced values 1e-3/ω_max..1e3/ω_min; n for CPE on
+    0.3..1 in steps of 0.02; none for W and C. Amplitudes: A_W, Z0, 1/C, 1/Q. A free
+    real offset absorbs the error of the arcs' resistance guess.
+    """
+    if kind in ("W", "C"):
+        a, _ = _amplitude_fit(Z_rest, _shape(kind, w, 0.0))
+        return a, 0.0
+    if kind in ("Wo", "Ws"):
+        grid = np.logspace(math.log10(1e-3 / w.max()), math.log10(1e3 / w.min()), 60)
+    else:
+        grid = np.arange(0.30, 1.0001, 0.02)
+    best = None
+    for x in grid:
+        a, err = _amplitude_fit(Z_rest, _shape(kind, w, float(x)))
+        if best is None or err < best[2]:
+            best = (a, float(x), err)
+    return best[0], best[1]
+
+
+def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_scale=1.0, arcs=()):
+    """Blocking and diffusion elements from the low-frequency rest of the spectrum.
+
+    The rest is Z minus the circuit evaluated with these elements made negligible
+    (C, Q → ∞; W, Z0 → 0), on the points below the slowest arc's apex frequency/3
+    (at least the 5 lowest). Each element is fitted to its share of the rest by
+    :func:`_fit_rest`.
+    """
     if not block_names and not diff_names:
         return
     known = dict(values)
-    # model without the LF elements: evaluate the circuit with LF elements made negligible
     probe = []
     for p in model.names:
         el = p.split("_")[0]
@@ -345,8 +404,12 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
             probe.append(1e-30 if p.endswith("_0") or kind == "W" else 1.0)
         else:
             probe.append(known.get(p, 1.0))
-    k = max(3, min(6, feat.f.size // 8))
-    f_lf, Z_lf, w_lf = feat.f[:k], feat.Z[:k], feat.w[:k]
+    f_cut = min((1 / (2 * np.pi * a[1]) for a in arcs), default=feat.f.max()) / 3
+    sel = feat.f <= f_cut
+    if sel.sum() < 5:
+        sel = np.zeros(feat.f.size, bool)
+        sel[: min(5, feat.f.size)] = True
+    f_lf, Z_lf, w_lf = feat.f[sel], feat.Z[sel], feat.w[sel]
     with np.errstate(all="ignore"):
         Z_rest = Z_lf - model.impedance(probe, f_lf)
     share = 1.0 / (len(block_names) + len(diff_names))
@@ -354,38 +417,23 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
     # when the rest is not capacitive (noise, no spur in range) fall back on the data
     if not np.all(np.isfinite(Z_rest)) or np.median(-Z_rest.imag) <= 0:
         Z_rest = Z_lf * share * spur_scale
-    for name in block_names:
-        kind = model.elements[name][0]
-        el_kind = "".join(ch for ch in name if ch not in "0123456789_")
-        if el_kind == "C":
-            values[name] = float(np.median(1 / (w_lf * np.maximum(-Z_rest.imag, 1e-300))))
-            how[name] = "C from the low-frequency spur: 1/(omega |Z''_rest|)"
-        else:
-            ph = np.angle(Z_rest)
-            n = float(np.clip(np.median(-ph / (np.pi / 2)), EXPONENT_MIN, 1.0))
-            q = float(np.median(1 / (np.abs(Z_rest) * w_lf**n)))
-            values[name + "_0"] = q
-            values[name + "_1"] = n
-            how[name] = f"low-frequency spur: n = -arg(Z_rest)/(pi/2) = {n:.2f}, Q = 1/(|Z_rest| w^n)"
-    for name in diff_names:
-        el_kind = "".join(ch for ch in name if ch not in "0123456789_")
-        aw = float(np.median(np.abs(Z_rest) * np.sqrt(w_lf) / math.sqrt(2)))
-        aw = max(aw, 1e-300)
-        if el_kind == "W":
-            values[name] = aw
-            how[name] = "A_W = median |Z_rest| sqrt(omega)/sqrt(2) at low frequency"
-        elif el_kind == "Ws":
-            z0 = max(float(Z_rest.real[0]), 1e-3 * float(np.median(feat.absZ)))
-            values[name + "_0"] = z0
-            values[name + "_1"] = (z0 / aw) ** 2
-            how[name] = "Ws: Z0 = Z_rest' at f_min, tau = (Z0/A_W)^2"
-        elif el_kind == "Wo":
-            inv_c = max(float(-Z_rest.imag[0] * w_lf[0]), 1e-300)  # Z0/tau
-            tau = (aw**2) / inv_c  # from Z0 = A_W sqrt(tau) and Z0/tau = 1/C
-            z0 = aw * math.sqrt(tau)
-            values[name + "_0"] = z0
-            values[name + "_1"] = tau
-            how[name] = "Wo: Z0/tau = -Z_rest'' omega at f_min, Z0 = A_W sqrt(tau)"
+    for name in block_names + diff_names:
+        kind = "".join(ch for ch in name if ch not in "0123456789_")
+        a, x = _fit_rest(kind, w_lf, Z_rest)
+        if kind == "C":
+            values[name] = 1 / a
+            how[name] = "C = 1/a for Z_rest ≈ a/(jω) on the low-frequency rest"
+        elif kind == "CPE":
+            values[name + "_0"], values[name + "_1"] = 1 / a, x
+            how[name] = f"CPE fitted to the low-frequency rest (n grid): Q = {1 / a:.3g}, n = {x:.2f}"
+        elif kind == "W":
+            values[name] = a
+            how[name] = f"A_W fitted to the low-frequency rest: {a:.3g}"
+        elif kind in ("Wo", "Ws"):
+            values[name + "_0"], values[name + "_1"] = a, x
+            how[name] = f"{kind} fitted to the low-frequency rest (tau grid): Z0 = {a:.3g} Ohm, tau = {x:.3g} s"
+        else:  # other element in a low-frequency role: keep defaults
+            continue
 
 
 def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[tuple[list[float], dict]]:
@@ -435,7 +483,7 @@ def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[t
             for (r, x), arc in zip(arc_items, arcs):
                 _set_arc(model, x[0] if r == "arc_el" else x, arc, values, diff_names, how)
             _default_values(model, feat, [n for r, x in roles if r == "other" for n in x], values)
-            _lf_elements(model, feat, model.names, values, how, block_names, diff_names, spur_scale)
+            _lf_elements(model, feat, model.names, values, how, block_names, diff_names, spur_scale, arcs)
             # anything left (unrecognised structure inside a group)
             _default_values(model, feat, list(model.elements), values)
             vals = [float(values[p]) for p in model.names]

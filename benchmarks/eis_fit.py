@@ -1,0 +1,157 @@
+"""Benchmark: echem.eis.fit_spectrum against a plain impedance.py fit on the corpus.
+
+Every EIS spectrum of the corpus (``../shared/corpus`` or ``$ECHEM_CORPUS``; one
+spectrum per cycle) is fitted with the default circuit (film circuit for the
+Sheyigold solid-electrolyte files, catalyst circuit otherwise) in two ways:
+
+* ``echem``: ``fit_spectrum(f, Z, circuit)`` with its automatic guess and Lin-KK
+  check (the timing includes the KK test and the guess);
+* ``impedance.py``: ``CustomCircuit(circuit, initial_guess=g).fit(f, Z,
+  weight_by_modulus=True, maxfev=2000)`` with g = 1 for every parameter and 0.9 for
+  CPE exponents, on the same (trimmed) points. impedance.py's default maxfev (1e5)
+  runs for more than 5 minutes on some spectra; ``--maxfev 100000`` restores it.
+  A reference that stops at maxfev without a result counts as a failure.
+
+chi2 is :func:`echem.eis.chi2_modulus` for both. "success" means the fit returned
+finite parameters with chi2 within 10x of the better of the two (i.e. it did not
+stop in a clearly wrong minimum). Times are CPU seconds per spectrum (the machine
+may be shared) with wall seconds beside them.
+
+Run: ``python benchmarks/eis_fit.py`` (add ``--repeat N`` to time N repetitions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from echem import eis  # noqa: E402
+from echem.io import read  # noqa: E402
+
+CORPUS = Path(os.environ.get("ECHEM_CORPUS", ROOT.parent / "shared" / "corpus"))
+EIS_TECHNIQUES = ("EIS", "PEIS", "GEIS", "ZIR")
+
+
+def corpus_spectra():
+    rows = list(csv.DictReader((CORPUS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
+    seen = set()
+    for row in rows:
+        file = row["file"]
+        if file in seen or not any(t in row["technique"] for t in EIS_TECHNIQUES):
+            continue
+        seen.add(file)
+        try:
+            m = read(CORPUS / file)
+        except Exception as exc:  # report, do not benchmark
+            yield file, None, None, None, f"{type(exc).__name__}: {exc}"
+            continue
+        d = m.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
+        groups = [("", d)] if "cycle" not in d.columns else [(f"#{c}", g) for c, g in d.groupby("cycle")]
+        circuit = eis.FILM_CIRCUIT if file.startswith("Sheyigold_EISFitpython/") else eis.CATALYST_CIRCUIT
+        for label, g in groups:
+            f = g["freq_Hz"].to_numpy(float)
+            Z = g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float)
+            yield file + label, f, Z, circuit, None
+
+
+def impedance_py_fit(f, Z, circuit, maxfev=2000):
+    from impedance.models.circuits import CustomCircuit
+
+    guess = [0.9 if k == "exp" else 1.0 for k in eis.circuit_model(circuit).kinds]
+    cc = CustomCircuit(circuit, initial_guess=guess)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cc.fit(f, Z, weight_by_modulus=True, maxfev=maxfev)
+        except RuntimeError:  # maximum number of function evaluations exceeded
+            return np.nan, None
+        return eis.chi2_modulus(Z, cc.predict(f), len(guess)), np.asarray(cc.parameters_)
+
+
+def timed(fn, repeat):
+    c0, w0 = time.process_time(), time.perf_counter()
+    for _ in range(repeat):
+        out = fn()
+    return out, (time.process_time() - c0) / repeat, (time.perf_counter() - w0) / repeat
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=1, help="repetitions per spectrum for timing")
+    ap.add_argument("--maxfev", type=int, default=2000, help="impedance.py curve_fit maxfev (its default: 100000)")
+    args = ap.parse_args(argv)
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        print(f"corpus not found at {CORPUS}; set ECHEM_CORPUS")
+        return 1
+    # warm imports so that the first spectrum does not pay for them
+    import impedance.models.circuits  # noqa: F401
+    import scipy.optimize  # noqa: F401
+
+    rows, skipped = [], []
+    for name, f, Z, circuit, err in corpus_spectra():
+        if err:
+            skipped.append((name, err))
+            continue
+        ok_e = ok_i = True
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit, ce, we = timed(lambda: eis.fit_spectrum(f, Z, circuit), args.repeat)
+                ff, zz, chi_e = fit.freq_Hz, fit.Z, fit.chi2
+                kk = "ok" if fit.kk_ok else "FAIL"
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports failures
+                ok_e, chi_e, ce, we, kk = False, np.nan, np.nan, np.nan, f"error {exc}"
+                ff, zz = f, Z
+        try:
+            (chi_i, _), ci, wi = timed(lambda: impedance_py_fit(ff, zz, circuit, args.maxfev), args.repeat)
+        except Exception:  # noqa: BLE001
+            ok_i, chi_i, ci, wi = False, np.nan, np.nan, np.nan
+        rows.append(dict(name=name, circuit=circuit, n=len(ff), chi_e=chi_e, chi_i=chi_i, ce=ce, we=we, ci=ci, wi=wi,
+                         ok_e=ok_e, ok_i=ok_i, kk=kk))
+
+    for r in rows:
+        best = np.nanmin([r["chi_e"], r["chi_i"]])
+        r["ok_e"] = r["ok_e"] and np.isfinite(r["chi_e"]) and r["chi_e"] <= 10 * best
+        r["ok_i"] = r["ok_i"] and np.isfinite(r["chi_i"]) and r["chi_i"] <= 10 * best
+
+    head = f"{'spectrum':58s} {'N':>3s} {'chi2 echem':>11s} {'chi2 imp.py':>11s} {'ratio':>7s} {'cpu echem':>9s} {'cpu imp.py':>10s} {'speedup':>7s}  KK"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ratio = r["chi_e"] / r["chi_i"] if np.isfinite(r["chi_i"]) else np.nan
+        print(
+            f"{r['name'][:58]:58s} {r['n']:3d} {r['chi_e']:11.4e} {r['chi_i']:11.4e} {ratio:7.3f} "
+            f"{r['ce']*1000:7.1f}ms {r['ci']*1000:8.1f}ms {r['ci']/r['ce']:6.1f}x  {r['kk']}"
+        )
+    n = len(rows)
+    ce = np.array([r["ce"] for r in rows]); ci = np.array([r["ci"] for r in rows])
+    we = np.array([r["we"] for r in rows]); wi = np.array([r["wi"] for r in rows])
+    better = sum(not np.isfinite(r["chi_i"]) or r["chi_e"] <= r["chi_i"] * (1 + 1e-4) for r in rows)
+    much_better = sum(r["chi_e"] < 0.5 * r["chi_i"] for r in rows)
+    print("-" * len(head))
+    print(f"spectra: {n}   skipped files: {len(skipped)}")
+    print(f"{'':22s}{'echem':>14s}{'impedance.py':>16s}")
+    print(f"{'success rate':22s}{sum(r['ok_e'] for r in rows)/n:14.0%}{sum(r['ok_i'] for r in rows)/n:16.0%}")
+    print(f"{'median chi2':22s}{np.nanmedian([r['chi_e'] for r in rows]):14.3e}{np.nanmedian([r['chi_i'] for r in rows]):16.3e}")
+    print(f"{'CPU s/spectrum median':22s}{np.nanmedian(ce):14.4f}{np.nanmedian(ci):16.4f}")
+    print(f"{'CPU s/spectrum mean':22s}{np.nanmean(ce):14.4f}{np.nanmean(ci):16.4f}")
+    print(f"{'wall s/spectrum mean':22s}{np.nanmean(we):14.4f}{np.nanmean(wi):16.4f}")
+    print(f"speed ratio (total CPU impedance.py / echem): {np.nansum(ci)/np.nansum(ce):.1f}x")
+    print(f"echem chi2 <= impedance.py chi2 (+0.01 %): {better}/{n}; less than half: {much_better}/{n}")
+    for name, err in skipped:
+        print(f"skipped {name}: {err[:120]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
