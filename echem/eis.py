@@ -693,7 +693,7 @@ def _local_fit(problem: _Problem, p0, max_nfev: int):
         jac=problem.jac,
         bounds=(problem.lo, problem.hi),
         method="trf",
-        x_scale=1.0,
+        x_scale="jac",
         ftol=1e-10,
         xtol=1e-10,
         gtol=1e-10,
@@ -1040,7 +1040,7 @@ def select_circuit(
     criterion: str = "BIC",
     weighting: str = "modulus",
     kk_threshold_pct: float | None = None,
-    n_starts: int = 4,
+    n_starts: int = 3,
 ) -> tuple[EISFit, list[dict]]:
     """Fit every candidate circuit from automatic guesses and pick the best.
 

@@ -328,37 +328,43 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
             how[name] = f"Q = tau^n/R with tau={tau:.3g} s, n={n_c:.2f}"
 
 
-def _amplitude_fit(Z_rest: np.ndarray, g: np.ndarray) -> tuple[float, float]:
-    """Best a > 0 in Z_rest ≈ a·g + r (r real: what the arcs' guess got wrong), relative weights.
+def _amplitude_fits(Z_rest: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row g of G: best a > 0 in Z_rest ≈ a·g + r (r real), relative weights.
 
-    Returns (a, misfit).
+    r absorbs what the arcs' guess got wrong. Closed-form 2×2 normal equations,
+    vectorised over the rows. Returns (a, misfit) per row; misfit = inf where a ≤ 0.
     """
     wt = 1.0 / np.maximum(np.abs(Z_rest), 1e-300)
-    # real least squares on stacked real and imaginary parts, unknowns (a, r)
-    A = np.column_stack([np.concatenate([g.real, g.imag]) * np.tile(wt, 2),
-                         np.concatenate([np.ones_like(wt), np.zeros_like(wt)]) * np.tile(wt, 2)])
-    b = np.concatenate([Z_rest.real, Z_rest.imag]) * np.tile(wt, 2)
-    try:
-        (a, r), *_ = np.linalg.lstsq(A, b, rcond=None)
-    except np.linalg.LinAlgError:
-        return 1e-300, float("inf")
-    if not np.isfinite(a) or a <= 0:
-        return 1e-300, float("inf")
-    res = A @ np.array([a, r]) - b
-    return float(a), float(res @ res)
+    u_re, u_im = G.real * wt, G.imag * wt  # (rows, N)
+    v = wt  # real offset column (real part only)
+    b_re, b_im = Z_rest.real * wt, Z_rest.imag * wt
+    uu = np.sum(u_re**2 + u_im**2, axis=1)
+    uv = u_re @ v
+    vv = float(v @ v)
+    ub = u_re @ b_re + u_im @ b_im
+    vb = float(v @ b_re)
+    bb = float(b_re @ b_re + b_im @ b_im)
+    det = uu * vv - uv**2
+    with np.errstate(all="ignore"):
+        a = (ub * vv - uv * vb) / det
+        r = (uu * vb - uv * ub) / det
+        misfit = bb - (a * ub + r * vb)
+    bad = ~np.isfinite(a) | (a <= 0) | ~np.isfinite(misfit)
+    return np.where(bad, 1e-300, a), np.where(bad, np.inf, misfit)
 
 
-def _shape(kind: str, w: np.ndarray, x: float) -> np.ndarray:
-    """Unit-amplitude impedance of a low-frequency element with shape parameter x."""
+def _shapes(kind: str, w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Unit-amplitude impedance of a low-frequency element, one row per shape value x."""
+    x = np.asarray(x, float)[:, None]
     if kind == "W":
-        return (1 - 1j) / np.sqrt(w)
+        return np.broadcast_to((1 - 1j) / np.sqrt(w), (x.shape[0], w.size))
     if kind in ("Wo", "Ws"):
-        s = np.sqrt(1j * w * x)
+        s = np.sqrt(1j * w[None, :] * x)
         t = np.tanh(s)
         return 1 / (s * t) if kind == "Wo" else t / s
     if kind == "C":
-        return 1 / (1j * w)
-    return np.exp(-x * (np.log(w) + 0.5j * np.pi))  # CPE: (jω)^-n
+        return np.broadcast_to(1 / (1j * w), (x.shape[0], w.size))
+    return np.exp(-x * (np.log(w) + 0.5j * np.pi)[None, :])  # CPE: (jω)^-n
 
 
 def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray) -> tuple[float, float]:
@@ -368,19 +374,19 @@ def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray) -> tuple[float, floa
     0.3..1 in steps of 0.02; none for W and C. Amplitudes: A_W, Z0, 1/C, 1/Q. A free
     real offset absorbs the error of the arcs' resistance guess.
     """
-    if kind in ("W", "C"):
-        a, _ = _amplitude_fit(Z_rest, _shape(kind, w, 0.0))
-        return a, 0.0
     if kind in ("Wo", "Ws"):
         grid = np.logspace(math.log10(1e-3 / w.max()), math.log10(1e3 / w.min()), 60)
+    elif kind in ("W", "C"):
+        grid = np.zeros(1)
     else:
         grid = np.arange(0.30, 1.0001, 0.02)
-    best = None
-    for x in grid:
-        a, err = _amplitude_fit(Z_rest, _shape(kind, w, float(x)))
-        if best is None or err < best[2]:
-            best = (a, float(x), err)
-    return best[0], best[1]
+    with np.errstate(all="ignore"):
+        a, misfit = _amplitude_fits(Z_rest, _shapes(kind, w, grid))
+    k = int(np.argmin(misfit))
+    if not np.isfinite(misfit[k]):  # nothing fits with a positive amplitude: order of magnitude only
+        g = _shapes(kind, w, grid[len(grid) // 2 : len(grid) // 2 + 1])[0]
+        return float(np.median(np.abs(Z_rest) / np.abs(g))), float(grid[len(grid) // 2])
+    return float(a[k]), float(grid[k])
 
 
 def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_scale=1.0, arcs=()):
