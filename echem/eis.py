@@ -457,10 +457,10 @@ def _prepare(freq_Hz, Z) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     if f.size != Z.size:
         raise AnalysisError(f"freq_Hz has {f.size} values but Z has {Z.size}; pass one Z per frequency")
     trimmed: list[dict] = []
-    bad = ~(np.isfinite(f) & (f > 0) & np.isfinite(Z.real) & np.isfinite(Z.imag))
+    bad = ~(np.isfinite(f) & (f > 0) & np.isfinite(Z.real) & np.isfinite(Z.imag) & (np.abs(Z) > 0))
     if bad.any():
         trimmed.append(
-            {"reason": "non-finite value or frequency <= 0", "freq_Hz": f[bad].tolist(), "n": int(bad.sum())}
+            {"reason": "non-finite value, Z = 0 or frequency <= 0", "freq_Hz": f[bad].tolist(), "n": int(bad.sum())}
         )
         f, Z = f[~bad], Z[~bad]
     order = np.argsort(f, kind="stable")

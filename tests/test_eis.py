@@ -252,7 +252,7 @@ def test_duplicates_and_bad_points_are_dropped_and_recorded():
     fit = eis.fit_spectrum(f, z, eis.CATALYST_CIRCUIT)
     reasons = {t["reason"]: t["n"] for t in fit.trimmed}
     assert reasons["duplicate frequency (first measurement kept)"] == 2
-    assert reasons["non-finite value or frequency <= 0"] == 1
+    assert reasons["non-finite value, Z = 0 or frequency <= 0"] == 1
     assert fit.freq_Hz.size == FREQ.size
     assert np.all(np.diff(fit.freq_Hz) > 0)
     _check_params(fit, truth)
@@ -339,3 +339,55 @@ def test_fit_is_fast():
         eis.fit_spectrum(FREQ, Z, circuit)
         times.append(time.process_time() - t)
     assert np.median(times) < 0.1, times
+
+
+# ------------------------------------------------------------------------------- plots
+
+
+def test_plots_draw_data_fit_and_residuals():
+    from echem.plots.eis import eis_figure, plot_bode, plot_nyquist, plot_residuals
+
+    truth = [10.0, 100.0, 1e-4, 0.9]
+    Z = noisy(eis.simulate(eis.CATALYST_CIRCUIT, truth, FREQ), 0)
+    fit = eis.fit_spectrum(FREQ, Z, eis.CATALYST_CIRCUIT)
+    fig = eis_figure(fit, "sample A")
+    ax_nyq, ax_res, ax_mag, ax_ph = fig.axes[:4]
+    x, y = ax_nyq.lines[0].get_data()
+    np.testing.assert_allclose(x, fit.Z.real)
+    np.testing.assert_allclose(y, -fit.Z.imag)
+    fx, fy = ax_nyq.lines[1].get_data()  # fitted curve spans the arc
+    assert fx.min() < 10.5 and fx.max() > 105
+    assert ax_nyq.get_xlabel() == "Z' / Ω" and ax_mag.get_yscale() == "log"
+    np.testing.assert_allclose(ax_res.lines[0].get_ydata(), 100 * fit.residuals_rel_re)
+    # a bare spectrum (no fit) draws only the points
+    from matplotlib.figure import Figure
+
+    f2 = Figure()
+    ax = f2.add_subplot()
+    plot_nyquist(ax, (FREQ, Z), "raw")
+    assert len(ax.lines) == len(ax_nyq.lines) - 1  # points and the zero line, no fit curve
+    ax_m, ax_p = f2.add_subplot(2, 1, 1), f2.add_subplot(2, 1, 2)
+    plot_bode(ax_m, ax_p, (FREQ, Z))
+    np.testing.assert_allclose(ax_p.lines[0].get_ydata(), -np.degrees(np.angle(Z)))
+    plot_residuals(f2.add_subplot(), fit, show_kk=False)
+
+
+def test_fit_and_plot_import_neither_pyplot_nor_impedance_py():
+    """Fitting and plotting must not load pyplot (thread safety) nor impedance.py (slow import)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, numpy as np\n"
+        "from echem import eis\n"
+        "from echem.plots.eis import eis_figure\n"
+        "f = np.logspace(5, -1, 40)\n"
+        "fit = eis.fit_spectrum(f, eis.simulate('R0-p(R1,CPE1)', [1, 10, 1e-4, 0.9], f))\n"
+        "eis_figure(fit)\n"
+        "bad = [m for m in ('matplotlib.pyplot', 'impedance') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
