@@ -222,7 +222,7 @@ def _impedance_py_element(kind: str) -> _Element:
 _TOKEN = re.compile(r"p\(|[A-Za-z]+[0-9_]*|[-,()]")
 
 
-def _element_kind(name: str) -> str:
+def element_kind(name: str) -> str:
     return "".join(ch for ch in name if ch not in "0123456789_")
 
 
@@ -266,7 +266,7 @@ def parse_circuit(circuit: str):
         if tok in "-,()":
             raise AnalysisError(f"circuit {circuit!r}: unexpected {tok!r}")
         pos += 1
-        return ("e", tok, _element_kind(tok))
+        return ("e", tok, element_kind(tok))
 
     tree = series()
     if pos != len(tokens):

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from echem.eis import EXPONENT_MIN, CircuitModel, circuit_model, hf_intercept_ohm
+from echem.eis import EXPONENT_MIN, CircuitModel, element_kind, circuit_model, hf_intercept_ohm
 
 _N_DEFAULT = 0.85
 _DIFF = ("W", "Wo", "Ws")
@@ -287,7 +287,6 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
     R, tau, n = arc
     if isinstance(node_or_name, str):  # Zarc/K/G element
         name = node_or_name
-        kind = model.elements[name][0]
         pn = [p for p in model.names if p == name or p.startswith(name + "_")]
         values[pn[0]] = R
         values[pn[1]] = tau
@@ -307,8 +306,7 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
         if b is cap_branch:
             continue
         for name in _names(b):
-            kind = model.elements[name][0]
-            el_kind = "".join(ch for ch in name if ch not in "0123456789_")
+            el_kind = element_kind(name)
             if el_kind == "R" and not r_done:
                 values[name] = R
                 how[name] = f"arc resistance {R:.3g} Ohm"
@@ -317,13 +315,12 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
                 diff_names.append(name)
     if cap_branch is not None:
         name, kind = cap_branch[1], cap_branch[2]
-        R_eff = R if r_done else float(R)
         if kind == "C":
-            values[name] = tau / R_eff
-            how[name] = f"C = tau/R = {tau:.3g}/{R_eff:.3g}"
+            values[name] = tau / R
+            how[name] = f"C = tau/R = {tau:.3g}/{R:.3g}"
         else:
             n_c = float(np.clip(n, EXPONENT_MIN, 1.0))
-            values[name + "_0"] = tau**n_c / R_eff
+            values[name + "_0"] = tau**n_c / R
             values[name + "_1"] = n_c
             how[name] = f"Q = tau^n/R with tau={tau:.3g} s, n={n_c:.2f}"
 
@@ -403,7 +400,7 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
     probe = []
     for p in model.names:
         el = p.split("_")[0]
-        kind = "".join(ch for ch in el if ch not in "0123456789_")
+        kind = element_kind(el)
         if el in block_names:
             probe.append(1e12 if p.endswith("_0") or kind == "C" else 1.0)  # huge Q/C: zero impedance
         elif el in diff_names:
@@ -424,7 +421,7 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
     if not np.all(np.isfinite(Z_rest)) or np.median(-Z_rest.imag) <= 0:
         Z_rest = Z_lf * share * spur_scale
     for name in block_names + diff_names:
-        kind = "".join(ch for ch in name if ch not in "0123456789_")
+        kind = element_kind(name)
         a, x = _fit_rest(kind, w_lf, Z_rest)
         if kind == "C":
             values[name] = 1 / a
@@ -456,7 +453,7 @@ def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[t
     block_names = [x[0] for r, x in roles if r == "block"]
     diff_top = [x[0] for r, x in roles if r == "diff"]
     has_diff_inside = any(
-        "".join(ch for ch in n if ch not in "0123456789_") in _DIFF for r, x in arc_items if r == "arc" for n in _names(x)
+        element_kind(n) in _DIFF for r, x in arc_items if r == "arc" for n in _names(x)
     )
     spur = bool(block_names or diff_top or has_diff_inside)
     rs_names = [x[0] for r, x in roles if r == "Rs"]
@@ -481,7 +478,7 @@ def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[t
                     else:
                         L = 1e-3 * float(feat.absZ[-1]) / wmax
                         how[name] = "omega L = 0.1 % |Z| at f_max (no inductive end)"
-                    if "".join(ch for ch in name if ch not in "0123456789_") == "La":
+                    if element_kind(name) == "La":
                         values[name + "_0"], values[name + "_1"] = L, 1.0
                     else:
                         values[name] = L
