@@ -446,9 +446,23 @@ def hf_intercept_ohm(freq_Hz: np.ndarray, Z: np.ndarray) -> float:
     if np.ptp(yy) <= 0:
         return float(xx[0])
     b, a = np.polyfit(yy, xx, 1)
-    if b <= 0:
+    if b <= 0:  # the arc is seen from its low-frequency side only: intercept out of reach
         return float(xx[0])
     return float(min(max(a, 0.0), xx[0]))
+
+
+def hf_intercept_reached(freq_Hz: np.ndarray, Z: np.ndarray) -> bool:
+    """Whether the high-frequency end approaches the real axis (so that
+    :func:`hf_intercept_ohm` is an intercept, not just Z' at f_max)."""
+    f = np.asarray(freq_Hz, float)
+    Z = np.asarray(Z, complex)
+    order = np.argsort(-f)
+    Z = Z[order]
+    y = -Z.imag
+    if Z.size < 3 or np.any(y[:3] <= 0) or np.ptp(y[:3]) <= 0:
+        return True  # inductive crossing or flat: the intercept is measured
+    b, _ = np.polyfit(y[:3], Z.real[:3], 1)
+    return bool(b > 0)
 
 
 def _prepare(freq_Hz, Z) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -694,8 +708,8 @@ def _local_fit(problem: _Problem, p0, max_nfev: int):
         bounds=(problem.lo, problem.hi),
         method="trf",
         x_scale="jac",
-        ftol=1e-10,
-        xtol=1e-10,
+        ftol=1e-8,
+        xtol=1e-8,
         gtol=1e-10,
         max_nfev=max_nfev,
     )
@@ -757,9 +771,9 @@ def fit_spectrum(
         systematic Lin-KK residual exceeds the threshold (drift during the slow end
         of the sweep), and test again. Recorded.
     n_starts:
-        At most this many starting points (the data-derived guess first, then
-        alternatives from :func:`echem.eis_guess.guess_candidates`, best starting
-        cost first). The search stops once chi2 is within 1.5× the Lin-KK noise
+        At most this many starting points from
+        :func:`echem.eis_guess.guess_candidates`, lowest starting cost first (a
+        user ``initial_guess`` before them). The search stops once chi2 is within 1.5× the Lin-KK noise
         floor (the chi2 of the KK-compliant fit: no circuit can do much better), or
         after :data:`PATIENCE` starts in a row that do not improve it by 0.1 %.
     bounds:
@@ -871,11 +885,10 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
         candidates += guess_candidates(f, Zd, model.circuit)[: max(n_starts - 1, 0)]
     else:
         candidates = guess_candidates(f, Zd, model.circuit)
-    # rank alternatives (not the primary) by their starting cost
-    if len(candidates) > 2:
-        head, rest = candidates[:1], candidates[1:]
-        rest.sort(key=lambda c: problem.cost(c[0]))
-        candidates = head + rest
+    # data-derived starts in order of their starting cost (a user guess stays first)
+    head = 1 if initial_guess is not None else 0
+    rest = sorted(candidates[head:], key=lambda c: problem.cost(c[0]))
+    candidates = candidates[:head] + rest
 
     floor = 1.5 * kk_res.chi2
     stale = 0

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from echem.eis import EXPONENT_MIN, CircuitModel, element_kind, circuit_model, hf_intercept_ohm
+from echem.eis import EXPONENT_MIN, CircuitModel, circuit_model, element_kind, hf_intercept_ohm, hf_intercept_reached
 
 _N_DEFAULT = 0.85
 _DIFF = ("W", "Wo", "Ws")
@@ -110,6 +110,7 @@ class _Features:
         self.w = 2 * np.pi * f
         self.y = -Z.imag
         self.R_hf = hf_intercept_ohm(f, Z)
+        self.hf_reached = hf_intercept_reached(f, Z)
         self.absZ = np.abs(Z)
         self.peaks = _peaks(f, self.y)
         ys = _smooth(self.y)
@@ -125,15 +126,35 @@ class _Features:
         self.lf_closed = (not self.lf_rising) and ys[0] < 0.25 * max(float(ys.max()), 1e-300)
 
 
-def _arc_from_circle(feat: _Features, sel: np.ndarray, R_s: float):
+def _arc_from_circle(feat: _Features, sel: np.ndarray, R_s: float, centred: bool = False):
+    """(R, τ, n, R_left) of one arc from a circle through its Nyquist points, or None.
+
+    ``centred`` fits a circle centred on the real axis (n = 1), which is robust for
+    short, barely curved arc segments where the free (Kasa) fit follows the noise.
+    R_left is the circle's high-frequency real-axis intersection.
+    """
     f, Z = feat.f[sel], feat.Z[sel]
     ok = feat.y[sel] > 0
     if ok.sum() < 4:
         return None
-    fit = _circle_fit(Z.real[ok], feat.y[sel][ok])
-    if fit is None:
-        return None
-    xc, yc, r = fit
+    x, y = Z.real[ok], feat.y[sel][ok]
+    if centred:
+        A = np.column_stack([2 * x, np.ones_like(x)])
+        try:
+            (xc, c), *_ = np.linalg.lstsq(A, x * x + y * y, rcond=None)
+        except np.linalg.LinAlgError:
+            return None
+        r2 = c + xc * xc
+        if not np.isfinite(r2) or r2 <= 0:
+            return None
+        xc, yc, r = float(xc), 0.0, math.sqrt(r2)
+    else:
+        fit = _circle_fit(x, y)
+        if fit is None:
+            return None
+        xc, yc, r = fit
+        if yc > 0.05 * r:  # centre above the axis: not a (depressed) arc
+            return None
     if r * r <= yc * yc:
         return None
     half = math.sqrt(r * r - yc * yc)
@@ -141,13 +162,16 @@ def _arc_from_circle(feat: _Features, sel: np.ndarray, R_s: float):
     depression = math.atan(max(-yc, 0.0) / half)
     n = float(np.clip(1 - 2 * depression / math.pi, 0.5, 1.0))
     # a circle much larger than the data span means the arc is barely curved: unreliable
-    span = float(np.ptp(Z.real[ok]) + np.ptp(feat.y[sel][ok]))
+    span = float(np.ptp(x) + np.ptp(y))
     if not np.isfinite(R) or R <= 0 or R > 1e3 * max(span, 1e-300):
         return None
+    R_left = max(xc - half, 0.0)
+    if not feat.hf_reached:
+        R_s = min(R_s, R_left)
     tau = _tau_from_points(f[ok], Z[ok], R_s, R, n)
     if tau is None:
         return None
-    return R, tau, n
+    return R, tau, n, R_left
 
 
 def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tuple[list, str]]:
@@ -155,7 +179,7 @@ def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tup
     f = feat.f
     out: list[tuple[list, str]] = []
     if K == 0:
-        return [([], "no arcs")]
+        return [([], "no arcs", None)]
     zmed = float(np.median(feat.absZ))
     budget = None
     if feat.lf_closed:
@@ -173,9 +197,17 @@ def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tup
         if not spur:
             sels.append((np.ones(f.size, bool), "circle fit of all points"))
         for sel, label in sels:
-            arc = _arc_from_circle(feat, sel, R_s)
-            if arc is not None:
-                out.append(([arc], label))
+            found = False
+            for centred in (False, True):
+                arc = _arc_from_circle(feat, sel, R_s, centred)
+                if arc is not None:
+                    R, tau, n, R_left = arc
+                    lab = label + (" (centred on the axis)" if centred else "")
+                    if not feat.hf_reached:  # intercept out of reach: the circle's is better
+                        out.append(([(R, tau, n)], lab + "; series R from the circle", R_left))
+                    out.append(([(R, tau, n)], lab))
+                    found = True
+            if found:
                 break
 
     # apex-based hypotheses
@@ -216,7 +248,8 @@ def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tup
         total = budget if budget is not None else sum(a[0] for a in base)
         taus = np.logspace(-hf, -lf, K + 2)[1:-1] / (2 * np.pi)
         out.append(([(total / K, float(t), n0) for t in taus], "log-spaced time constants"))
-    return out
+    # (arcs, label, series-resistance override or None)
+    return [(h[0], h[1], h[2] if len(h) > 2 else None) for h in out]
 
 
 def _walk(model: CircuitModel):
@@ -461,13 +494,18 @@ def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[t
 
     hyps = _arc_hypotheses(feat, K, spur, R_s)
     out = []
-    for h_i, (arcs, label) in enumerate(hyps):
+    for h_i, (arcs, label, rs_override) in enumerate(hyps):
         for spur_scale in ((1.0,) if h_i else (1.0, 0.1, 10.0)) if spur else (1.0,):
             values: dict[str, float] = {}
             how: dict[str, str] = {}
-            for i, name in enumerate(rs_names):
-                values[name] = max(feat.R_hf, 1e-6 * float(np.median(feat.absZ))) / len(rs_names)
-                how[name] = f"high-frequency intercept {feat.R_hf:.4g} Ohm"
+            r_s = feat.R_hf if rs_override is None else rs_override
+            for name in rs_names:
+                values[name] = max(r_s, 1e-6 * float(np.median(feat.absZ))) / len(rs_names)
+                how[name] = (
+                    f"high-frequency intercept {feat.R_hf:.4g} Ohm"
+                    if rs_override is None
+                    else f"high-frequency intersection of the arc's circle {r_s:.4g} Ohm (intercept not reached)"
+                )
             for r, x in roles:
                 if r == "L":
                     name = x[0]
