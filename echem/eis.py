@@ -716,6 +716,27 @@ def _local_fit(problem: _Problem, p0, max_nfev: int):
     return res
 
 
+def _unstick(problem: _Problem, res, start, max_nfev: int):
+    """A fit that ran out of evaluations while positive parameters crept towards 0.
+
+    In log space a parameter that the data want at 0 (R0 of a spectrum without
+    series resistance) moves a fraction of a decade per step. Parameters that fell
+    by more than a decade from the start are put on their lower bound and the fit
+    is restarted from there; the better of the two results is kept.
+    """
+    x0 = problem.to_x(start)
+    creeping = problem.is_log & (res.x < x0 - math.log(10.0))
+    if not creeping.any():
+        return res
+    x = res.x.copy()
+    x[creeping] = problem.lo[creeping]
+    try:
+        res2 = _local_fit(problem, problem.to_p(x), max_nfev)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return res
+    return res2 if res2.cost < res.cost else res
+
+
 def _stderr(problem: _Problem, res) -> np.ndarray:
     J = res.jac
     n, P = J.shape
@@ -746,7 +767,7 @@ def fit_spectrum(
     n_starts: int = 6,
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
     initial_guess: Sequence[float] | None = None,
-    max_nfev: int = 400,
+    max_nfev: int = 200,
 ) -> EISFit:
     """Fit an equivalent circuit to one impedance spectrum.
 
@@ -781,6 +802,10 @@ def fit_spectrum(
         :func:`default_bounds`. Lower bounds of positive parameters are raised to 1e-300.
     initial_guess:
         Starting values (impedance.py order); default: from the data.
+    max_nfev:
+        Model evaluations per start (least_squares). Fits converge in 10–60; only
+        a parameter creeping towards 0 (e.g. R0 of a spectrum without series
+        resistance) uses them all, at a chi2 within 1e-5 of its limit.
 
     Raises
     ------
@@ -897,6 +922,8 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
     for values, how in candidates[: max(n_starts, 1)]:
         try:
             res = _local_fit(problem, values, max_nfev)
+            if res.status == 0:
+                res = _unstick(problem, res, values, max_nfev)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             starts.append({"start": how.get("label", how.get("method")), "error": str(exc)})
             continue
@@ -1124,7 +1151,7 @@ def select_circuit(
         try:
             fit = _fit_core(
                 model, f, Zd, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts,
-                bounds=None, initial_guess=None, max_nfev=400, t_start=time.perf_counter(),
+                bounds=None, initial_guess=None, max_nfev=200, t_start=time.perf_counter(),
             )
         except AnalysisError as exc:
             entry.update(error=str(exc), sane=False)
