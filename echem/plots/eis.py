@@ -96,14 +96,13 @@ def plot_residuals(ax, fit: "EISFit", *, show_kk: bool = True):
     return ax
 
 
-def eis_figure(fit: "EISFit", label: str | None = None):
+def eis_figure(fit: "EISFit", label: str | None = None, layout: str | None = None):
     """A 2×2 figure (Nyquist, residuals, |Z|, phase) for one fit, on an Agg canvas."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from echem.plots.figure import new_figure
 
-    fig = Figure(figsize=(8, 6.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 2)
+    fig, axes = new_figure(8, 6.5, ncols=2, nrows=2, layout=layout)
+    if layout is None:
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.08, top=0.88, wspace=0.3, hspace=0.3)
     plot_nyquist(axes[0, 0], fit, label)
     plot_residuals(axes[0, 1], fit)
     plot_bode(axes[1, 0], axes[1, 1], fit, label)
