@@ -13,7 +13,7 @@ rule arrhenius:
         errors=RES / "samples" / "{sample}" / "errors" / "arrhenius.csv",
     params:
         settings=config["arrhenius"],
-        formats=config["report"]["sample_formats"],
+        formats=SAMPLE_FORMATS,
     log:
         RES / "logs" / "arrhenius" / "{sample}.log",
     benchmark:

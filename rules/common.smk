@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from echem.workflow.discover import discover
+from echem.workflow.discover import discover, sample_figure_formats
 from echem.workflow.workers import WorkerPool, run_stage
 
 validate(config, schema="../config/schema.yaml")
@@ -14,6 +14,7 @@ RAW = Path(config["raw_dir"])
 RES = Path(config["results_dir"])
 DISCOVERY = discover(RAW)
 SAMPLES = sorted(DISCOVERY.samples)
+SAMPLE_FORMATS = sample_figure_formats(config["report"], len(SAMPLES))
 SERIES = {}
 for _sample in SAMPLES:
     SERIES.setdefault(DISCOVERY.samples[_sample].series, []).append(_sample)

@@ -12,7 +12,7 @@ rule ecsa:
         errors=RES / "samples" / "{sample}" / "errors" / "ecsa.csv",
     params:
         settings=config["ecsa"],
-        formats=config["report"]["sample_formats"],
+        formats=SAMPLE_FORMATS,
     log:
         RES / "logs" / "ecsa" / "{sample}.log",
     benchmark:

@@ -12,7 +12,7 @@ rule eis:
         errors=RES / "samples" / "{sample}" / "errors" / "eis.csv",
     params:
         settings=config["eis"],
-        formats=config["report"]["sample_formats"],
+        formats=SAMPLE_FORMATS,
     log:
         RES / "logs" / "eis" / "{sample}.log",
     benchmark:

@@ -13,7 +13,7 @@ rule lsv:
         errors=RES / "samples" / "{sample}" / "errors" / "lsv.csv",
     params:
         settings=config["lsv"],
-        formats=config["report"]["sample_formats"],
+        formats=SAMPLE_FORMATS,
     log:
         RES / "logs" / "lsv" / "{sample}.log",
     benchmark:

@@ -12,7 +12,7 @@ rule tafel:
         errors=RES / "samples" / "{sample}" / "errors" / "tafel.csv",
     params:
         settings=config["tafel"],
-        formats=config["report"]["sample_formats"],
+        formats=SAMPLE_FORMATS,
     log:
         RES / "logs" / "tafel" / "{sample}.log",
     benchmark:

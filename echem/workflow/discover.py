@@ -115,3 +115,23 @@ def discover(raw_dir: str | Path) -> Discovery:
             continue
         samples[sample.id] = sample
     return Discovery(samples, problems)
+
+
+def sample_figure_formats(report: dict, n_samples: int) -> list[str]:
+    """Formats of the per-sample figures for this run; empty when they are off.
+
+    ``report.sample_figures``: ``true``/``false``, or ``auto`` — on while the run has at
+    most ``sample_figures_max_samples`` samples (a figure costs more than the analyses).
+    """
+    setting = report.get("sample_figures", "auto")
+    if setting == "auto":
+        on = n_samples <= int(report.get("sample_figures_max_samples", 200))
+        if not on:
+            import sys
+
+            print(f"echem: per-sample figures are off ({n_samples} samples > "
+                  f"report.sample_figures_max_samples = {report.get('sample_figures_max_samples')}); "
+                  "set report.sample_figures: true to draw them anyway", file=sys.stderr)
+    else:
+        on = bool(setting)
+    return list(report.get("sample_formats", ["png"])) if on else []
