@@ -1,7 +1,16 @@
-"""EIS stage glue: fit every spectrum of a sample, write eis.csv, fits, audit, figures."""
+"""EIS stage glue: fit every spectrum of a sample, write eis.csv, fits, audit, figures.
+
+Which circuit: the sample's ``circuit`` (sample.yaml) always wins. Otherwise, with
+``eis.auto_circuit`` the circuit is chosen among candidates by BIC
+(:func:`echem.eis.select_circuit`): per spectrum, except for a temperature series,
+where it is chosen once, on the best-resolved spectrum, so that ``R1`` means the
+same thing at every temperature. Without ``auto_circuit`` the config's film circuit
+(samples with a geometry) or catalyst circuit is used.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -12,8 +21,20 @@ from echem.workflow.run import StageRun, dump_json
 from echem.workflow.tables import atomic_write_text, frame, write_csv
 
 
-def choose_circuit(resolved: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The circuit for a file and why: sample.yaml, else film/catalyst default, else auto."""
+@dataclass
+class Spectrum:
+    record: Any          # the ingested file (FileRecord)
+    label: str           # file name, with "#k" for the k-th spectrum of a multi-spectrum file
+    freq_Hz: Any
+    Z: Any
+
+    @property
+    def temperature_C(self):
+        return self.record.resolved.get("file_temperature_C")
+
+
+def default_circuit(resolved: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The circuit for a file and why: sample.yaml, else automatic (None), else the config default."""
     if resolved.get("circuit"):
         return resolved["circuit"], "sample.yaml circuit"
     if settings.get("auto_circuit"):
@@ -30,6 +51,17 @@ def split_spectra(data) -> list[tuple[int, Any]]:
     return [(0, data)]
 
 
+def resolution_score(freq_Hz, Z) -> float:
+    """How well a spectrum resolves its main arc: 0 when the apex of −Z'' sits at the
+    log-centre of the measured range, growing towards 1 as it moves to an end."""
+    import numpy as np
+
+    logf = np.log10(freq_Hz)
+    apex = logf[int(np.argmax(-Z.imag))]
+    half_span = max((logf.max() - logf.min()) / 2, 1e-9)
+    return float(abs(apex - (logf.max() + logf.min()) / 2) / half_span)
+
+
 def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]:
     """Rs for iR correction: the fitted series R0, else the high-frequency intercept."""
     from echem.eis import hf_intercept_ohm
@@ -43,10 +75,24 @@ def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]
         return None, None, "none"
 
 
-def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path) -> None:
-    outputs = as_namespace(outputs)
+def load_spectra(run, ing) -> list[Spectrum]:
     import numpy as np
 
+    spectra = []
+    for rec in ing.by_technique("EIS"):
+        with run.guard(rec.file):
+            parts = split_spectra(rec.measurement().data)
+            for index, spec in parts:
+                freq = spec["freq_Hz"].to_numpy(float)
+                Z = spec["Z_re_ohm"].to_numpy(float) + 1j * spec["Z_im_ohm"].to_numpy(float)
+                ok = np.isfinite(freq) & np.isfinite(Z.real) & np.isfinite(Z.imag)
+                label = rec.file if len(parts) == 1 else f"{rec.file}#{index}"
+                spectra.append(Spectrum(rec, label, freq[ok], Z[ok]))
+    return spectra
+
+
+def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path) -> None:
+    outputs = as_namespace(outputs)
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)
@@ -57,40 +103,51 @@ def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
             if ing.metadata_error:
                 run.info("skipped: sample.yaml is invalid (see the ingest error)")
                 return
-            records = ing.by_technique("EIS")
-            run.info(f"{len(records)} impedance file(s)")
-            for rec in records:
-                with run.guard(rec.file):
-                    m = rec.measurement()
-                    spectra = split_spectra(m.data)
-                    for index, spec in spectra:
-                        label = rec.file if len(spectra) == 1 else f"{rec.file}#{index}"
-                        with run.guard(label):
-                            fit_one(run, ing.sample, rec, label, spec, settings, formats, outputs, rows, fits)
+            spectra = load_spectra(run, ing)
+            run.info(f"{len(spectra)} impedance spectra")
+            if not spectra:
+                return
+            kwargs = dict(weighting=settings["weighting"], kk_threshold_pct=settings["kk_threshold_pct"])
+            series_choice = choose_for_series(run, spectra, settings, kwargs)
+            for spec in spectra:
+                with run.guard(spec.label):
+                    fit_one(run, ing.sample, spec, settings, kwargs, series_choice, formats, outputs, rows, fits)
         finally:
             write_csv(frame(rows, "eis"), outputs.table)
             atomic_write_text(outputs.fits, dump_json({"sample": ing.sample, "fits": fits}))
 
 
-def fit_one(run, sample, rec, label, spec, settings, formats, outputs, rows, fits) -> None:
-    import numpy as np
+def choose_for_series(run, spectra: list[Spectrum], settings, kwargs) -> dict[str, Any] | None:
+    """For a temperature series fitted automatically: one circuit, chosen on the best-resolved spectrum."""
+    temps = {s.temperature_C for s in spectra if s.temperature_C is not None}
+    if len(temps) < 2 or default_circuit(spectra[0].record.resolved, settings)[0] is not None:
+        return None
+    from echem.eis import select_circuit
 
-    from echem.eis import fit_spectrum
+    best = min(spectra, key=lambda s: resolution_score(s.freq_Hz, s.Z))
+    fit, scores = select_circuit(best.freq_Hz, best.Z, **kwargs)
+    run.info(f"temperature series of {len(spectra)} spectra: circuit {fit.circuit} chosen on the "
+             f"best-resolved spectrum {best.label} ({best.temperature_C:g} °C) and used for all")
+    return {"circuit": fit.circuit, "chosen_on": best.label, "scores": scores,
+            "source": f"automatic selection on the best-resolved spectrum of the temperature series ({best.label})"}
 
-    freq = spec["freq_Hz"].to_numpy(float)
-    Z = spec["Z_re_ohm"].to_numpy(float) + 1j * spec["Z_im_ohm"].to_numpy(float)
-    ok = np.isfinite(freq) & np.isfinite(Z.real) & np.isfinite(Z.imag)
-    freq, Z = freq[ok], Z[ok]
-    circuit, circuit_source = choose_circuit(rec.resolved, settings)
-    kwargs = dict(weighting=settings["weighting"], kk_threshold_pct=settings["kk_threshold_pct"],
-                  trim_inductive=settings["trim_inductive"], trim_lf_drift=settings["trim_lf_drift"])
+
+def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:
+    from echem.eis import fit_spectrum, select_circuit
+
+    rec, label, freq, Z = spec.record, spec.label, spec.freq_Hz, spec.Z
+    selection = None
+    circuit, circuit_source = default_circuit(rec.resolved, settings)
+    if circuit is None and series_choice is not None:
+        circuit, circuit_source = series_choice["circuit"], series_choice["source"]
+        selection = {k: series_choice[k] for k in ("chosen_on", "scores")}
     if circuit is None:
-        from echem.eis import select_circuit
-
         fit, scores = select_circuit(freq, Z, **kwargs)
-        circuit, circuit_source = fit.circuit, f"automatic selection among {len(scores)} candidates"
+        circuit_source = f"automatic selection among {len(scores)} candidates (BIC)"
+        selection = {"chosen_on": label, "scores": scores}
     else:
-        fit = fit_spectrum(freq, Z, circuit, **kwargs)
+        fit = fit_spectrum(freq, Z, circuit, trim_inductive=settings["trim_inductive"],
+                           trim_lf_drift=settings["trim_lf_drift"], **kwargs)
     if not fit.kk_ok:
         run.warning(f"{label}: Lin-KK residuals exceed {settings['kk_threshold_pct']} % "
                     f"({fit.kk}); the spectrum may be non-stationary (kk_ok = false)")
@@ -106,7 +163,7 @@ def fit_one(run, sample, rec, label, spec, settings, formats, outputs, rows, fit
                    for p in fit.params},
         "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok),
         "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source,
-        "temperature_C": rec.resolved.get("file_temperature_C"),
+        "temperature_C": spec.temperature_C,
         "temperature_source": rec.sources.get("file_temperature_C"),
         "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
         "geometry": rec.resolved.get("geometry"),
@@ -114,11 +171,12 @@ def fit_one(run, sample, rec, label, spec, settings, formats, outputs, rows, fit
     audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
         stage="eis", sample=sample, file=label, sha256=rec.meta.get("sha256"),
         settings=dict(settings), metadata={"circuit_source": circuit_source,
-                                           "temperature_C": rec.resolved.get("file_temperature_C")},
-        method=fit.audit, result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
-                                  "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source},
+                                           "temperature_C": spec.temperature_C},
+        method={**fit.audit, "selection": selection} if selection else fit.audit,
+        result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
+                "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source},
     ))
-    run.info(f"{label}: {fit.circuit} chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} Rs={rs}")
+    run.info(f"{label}: {fit.circuit} ({circuit_source}) chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} Rs={rs}")
 
     def painter():
         from echem.plots.eis import eis_figure
