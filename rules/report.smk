@@ -46,6 +46,20 @@ def series_inputs(wildcards):
     return [str(f) for f in files]
 
 
+rule collect_circuits:
+    input:
+        per_sample(RES / "samples" / "{sample}" / "eis_fits.json"),
+    output:
+        csv=report(RES / "tables" / "eis_circuits.csv", caption="../report/circuits.rst", category="Tables"),
+        parquet=RES / "tables" / "eis_circuits.parquet",
+    params:
+        series_of={s: DISCOVERY.samples[s].series for s in SAMPLES},
+    log:
+        RES / "logs" / "collect" / "eis_circuits.log",
+    run:
+        collect_stage.collect_circuits(list(input), dict(params.series_of), output.csv, log[0])
+
+
 rule series_figures:
     input:
         series_inputs,

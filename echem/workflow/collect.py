@@ -54,3 +54,33 @@ def series_figures(results_dir: str | Path, series: str, members: list[str], out
     out.mkdir(parents=True, exist_ok=True)
     with StageRun("figures", series, log_path, None) as run:
         draw_series(Path(results_dir), series, members, out, formats, settings, run)
+
+
+def collect_circuits(fits_paths: Iterable[str], series_of: Mapping[str, str], out_csv: str | Path,
+                     log_path: str | Path) -> None:
+    """Which circuit each spectrum got, and whether it differs from the rest of its series.
+
+    ``differs`` is true where a spectrum's circuit is not the most common one of its
+    series: similar samples analysed with different models, which the report flags.
+    """
+    import json
+    from collections import Counter
+
+    import pandas as pd
+
+    with StageRun("collect circuits", "all", log_path, None) as run:
+        rows = []
+        for path in fits_paths:
+            info = json.loads(Path(path).read_text(encoding="utf-8"))
+            for fit in info["fits"]:
+                rows.append({"series": series_of.get(info["sample"], ""), "sample": info["sample"],
+                             "file": fit["file"], "circuit": fit["circuit"],
+                             "circuit_source": fit["circuit_source"]})
+        df = pd.DataFrame(rows, columns=["series", "sample", "file", "circuit", "circuit_source"])
+        majority = {s: Counter(g["circuit"]).most_common(1)[0][0] for s, g in df.groupby("series")}
+        df["series_circuit"] = df["series"].map(majority)
+        df["differs"] = df["circuit"] != df["series_circuit"]
+        for row in df[df["differs"]].itertuples():
+            run.warning(f"{row.sample} {row.file}: circuit {row.circuit} differs from the series' "
+                        f"usual {row.series_circuit}")
+        write_table(df, out_csv)
