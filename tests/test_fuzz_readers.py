@@ -191,3 +191,42 @@ def test_random_bytes_under_any_extension(raw, ext):
 def test_random_tables_of_numbers(text, ext):
     """Text that looks like a table of numbers: the generic and text readers' hardest case."""
     read_or_refuse(text.encode(), f"table{ext}")
+
+
+#: Text exports for the truncation property (binary formats have their own checks).
+TEXT_FILES = [k for k in FILES if k not in ("biologic-mpr", "zahner-ism")]
+
+PHYSICAL = ("time_s", "E_V", "I_A", "freq_Hz", "Z_re_ohm", "Z_im_ohm")
+
+
+@pytest.mark.parametrize("key", [p for p in _params() if p.values[0] in TEXT_FILES])
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_cut_anywhere_gives_complete_rows_or_an_error(corpus_dir, key, data):
+    """A copy cut at any byte: an error, or the first rows of the full file, unchanged.
+
+    Never a cut number read as another one (``-3.183e-05`` as ``-3.1``), never a row
+    that the full file does not have. The one thing a cut can leave unseen is a
+    free-format number that lost its last digit: the last row is right to 0.1 %.
+    """
+    raw = corpus_bytes(corpus_dir, key)
+    name = FILES[key].rsplit("/", 1)[-1]
+    full = read_bytes(raw, name)
+    step = 2 if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else 1  # UTF-16: cut between characters
+    cut = data.draw(st.integers(len(raw) // 4, len(raw) - 1), label="cut at byte") // step * step
+    try:
+        m = read_bytes(raw[:cut], name)
+    except EchemError:
+        return
+    assert_valid(m)
+    if m.technique != full.technique:
+        return  # the cut removed the section the full file is read for (Parstat: EIS after a DC hold)
+    cols = [c for c in PHYSICAL if c in m.data.columns]
+    assert cols and set(cols) <= set(full.data.columns)
+    n = len(m.data)
+    assert n <= len(full.data)
+    got, want = m.data[cols].to_numpy(float), full.data[cols].to_numpy(float)[:n]
+    np.testing.assert_array_equal(got[:-1], want[:-1])
+    # a free-format number that lost only its last digit(s) cannot be told from a whole one
+    # (echem.io._text.incomplete_last_line): the last row is right to 0.1 %
+    np.testing.assert_allclose(got[-1], want[-1], rtol=1e-3, atol=0)

@@ -171,12 +171,17 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
 
     * fewer cells than those rows (where they hold values), or
     * a last cell that is no longer a complete number (``1.2e+``), or
-    * a last cell not written in the fixed exponent format of the rows above it
-      (``%.7E``: ``4.9000000E+000`` cut to ``4.9``), or
-    * a last cell whose written form lost what every row above has (exponent,
-      exponent digits, decimal mark, length) *and* whose value is off by more than a
+    * in a column written in one fixed format (``%.7E``, ``%.3f``), a last cell shorter
+      than that format (``4.9000000E+000`` cut to ``4.9``), or
+    * a last cell two or more characters shorter than any cell above it, or
+    * a last cell whose written form lost what a cell above has (exponent, exponent
+      digits, decimals, decimal mark, length) *and* whose value is off by more than a
       factor 5 from the row above: a changed magnitude, not a shorter spelling of a
       free-format number (``%g`` drops trailing zeros).
+
+    What a cut may still leave unseen is a free-format number that lost its last digit
+    or so. A complete row mistaken for a cut one is only left out (and the file flagged),
+    so the rules lean towards finding cuts.
 
     Files whose end is not a table of numbers are left to their reader.
     """
@@ -184,7 +189,7 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
     if not body or body.endswith(("\n", "\r")):
         return None
     lines = [line for line in re.split(r"\r\n|\r|\n", body) if line.strip()]
-    if len(lines) < 4:
+    if len(lines) < 2:
         return None
     last = lines[-1]
     for delimiter in ("\t", ";", ",", None):
@@ -203,7 +208,7 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
         rows.reverse()
         shapes.reverse()
         n = len(rows[-1])
-        if n >= 2 and len(rows) >= 3:
+        if n >= 2 and rows:
             break
     else:
         return None
@@ -226,15 +231,13 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
     if shape is None:
         return f"its last value {cell!r} is not a complete number"
     column = [s[j] for s in shapes]
-    if all(s == column[0] for s in column) and column[0][2] and shape != column[0]:
-        # a fixed exponent format (EC-Lab "%.7E", Gamry "%.5E"): any other form is cut
+    shortest = min(len(r[j]) for r in rows)
+    if all(s == column[0] for s in column) and _shorter(shape, column[0]):
+        # a fixed format (EC-Lab "%.7E", PowerSuite "%.3f"): a shorter form was cut
         return f"its last value {cell!r} is shorter than the {rows[-1][j]!r} written above it"
-    lost = (
-        (all(s[2] for s in column) and not shape[2])
-        or (all(s[2] for s in column) and shape[3] < min(s[3] for s in column))
-        or (all(s[0] for s in column) and not shape[0] and not shape[2])
-        or len(cell) < min(len(r[j]) for r in rows)
-    )
+    if len(cell) <= shortest - 2:
+        return f"its last value {cell!r} is shorter than any value above it (such as {rows[-1][j]!r})"
+    lost = any(_shorter(shape, s) for s in column) or len(cell) < shortest
     if not lost:
         return None
     decimal = "," if column[-1][0] and "," in rows[-1][j] and delimiter != "," else "."
@@ -244,6 +247,12 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
     if value / before > 5 or before / value > 5:
         return f"its last value {cell!r} looks cut (the row above has {rows[-1][j]!r})"
     return None
+
+
+def _shorter(shape: tuple[bool, int, bool, int], ref: tuple[bool, int, bool, int]) -> bool:
+    """True if a number written as ``shape`` lacks a part that ``ref`` has (it may be cut)."""
+    return ((ref[0] and not shape[0]) or shape[1] < ref[1]
+            or (ref[2] and not shape[2]) or shape[3] < ref[3])
 
 
 def without_last_line(text: str) -> str:
