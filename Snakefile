@@ -20,6 +20,7 @@ include: "rules/lsv.smk"
 include: "rules/tafel.smk"
 include: "rules/ecsa.smk"
 include: "rules/arrhenius.smk"
+include: "rules/sample.smk"
 include: "rules/report.smk"
 
 

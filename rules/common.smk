@@ -15,6 +15,7 @@ RES = Path(config["results_dir"])
 DISCOVERY = discover(RAW)
 SAMPLES = sorted(DISCOVERY.samples)
 SAMPLE_FORMATS = sample_figure_formats(config["report"], len(SAMPLES))
+STAGES = {}  # filled by rules/<stage>.smk: settings and outputs of each stage, in order
 SERIES = {}
 for _sample in SAMPLES:
     SERIES.setdefault(DISCOVERY.samples[_sample].series, []).append(_sample)

@@ -1,30 +1,12 @@
-# Ingest: read every file of a sample into the canonical measurement.
+# Ingest: read every file of a sample into the canonical measurement
+# (echem.workflow.ingest:ingest_sample; runs first in each sample's job, rules/sample.smk).
 
-
-rule ingest:
-    input:
-        raw_inputs,
-    output:
-        manifest=RES / "samples" / "{sample}" / "manifest.csv",
-        ingest=RES / "samples" / "{sample}" / "ingest.json",
-        canonical=directory(RES / "samples" / "{sample}" / "canonical"),
-        errors=RES / "samples" / "{sample}" / "errors" / "ingest.csv",
-    params:
-        defaults=config["defaults"],
-    log:
-        RES / "logs" / "ingest" / "{sample}.log",
-    benchmark:
-        RES / "benchmarks" / "ingest" / "{sample}.tsv"
-    run:
-        s = DISCOVERY.samples[wildcards.sample]
-        stage(
-            "echem.workflow.ingest:ingest_sample",
-            sample=wildcards.sample,
-            folder=str(s.folder),
-            files=list(s.files),
-            sample_yaml=str(s.sample_yaml) if s.sample_yaml else None,
-            defaults=dict(params.defaults),
-            out_dir=str(sample_dir(wildcards.sample)),
-            log_path=str(log[0]),
-            errors_path=str(output.errors),
-        )
+STAGES["ingest"] = {
+    "settings": config["defaults"],
+    "outputs": {
+        "manifest": "manifest.csv",
+        "ingest": "ingest.json",
+        "canonical": "canonical/",
+        "errors": "errors/ingest.csv",
+    },
+}

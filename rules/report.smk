@@ -3,9 +3,6 @@
 from echem.workflow import collect as collect_stage
 
 TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
-TABLE_STAGE = {"overpotentials": "lsv", "tafel": "tafel", "ecsa": "ecsa", "eis": "eis",
-               "conductivity": "arrhenius", "arrhenius": "arrhenius"}
-STAGES = ("ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius")
 
 
 rule collect_table:

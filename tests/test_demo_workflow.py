@@ -92,7 +92,7 @@ def test_comparative_figures(demo):
             assert f"{series}_{kind}.png" in names and f"{series}_{kind}.svg" in names
 
 
-def test_dry_run_on_the_shipped_demo_plans_ingest():
+def test_dry_run_on_the_shipped_demo_plans_one_job_per_sample():
     import subprocess
 
     proc = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "2", "--forceall"], cwd=ROOT,
@@ -102,4 +102,4 @@ def test_dry_run_on_the_shipped_demo_plans_ingest():
     import re
 
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    assert int(counts["ingest"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])
+    assert int(counts["sample"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])

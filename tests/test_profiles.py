@@ -24,7 +24,7 @@ def test_default_profile_keeps_going_and_reruns_incomplete():
 def test_slurm_profile_sets_resources_for_every_rule():
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
-    for rule in ("ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius"):
+    for rule in ("sample", "collect_table", "collect_errors", "collect_circuits", "series_figures"):
         assert {"mem_mb", "runtime"} <= set(profile["set-resources"][rule])
 
 
@@ -41,4 +41,4 @@ def test_slurm_profile_dry_run(tmp_path):
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    assert "ingest" in out and "This was a dry-run" in out
+    assert "sample" in out and "This was a dry-run" in out

@@ -125,7 +125,7 @@ def test_adding_a_file_reruns_only_its_sample(project, corpus_dir):
     shutil.copy(extra, raw / "film1" / extra.name)
     plan = snakemake(work, "-n", "--quiet", "rules")
     planned = plan.stdout + plan.stderr
-    assert "ingest" in planned
+    assert "sample" in planned
     run = snakemake(work)
     log = run.stdout + run.stderr
     assert "wildcards: sample=film1" in log

@@ -13,9 +13,11 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
 
 
-def arrhenius_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
-                     outputs, log_path) -> None:
+def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
+                     eis_fits: str | Path | None = None) -> None:
+    """The arrhenius stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``)."""
     outputs = as_namespace(outputs)
+    eis_fits = eis_fits or Path(sample_dir) / "eis_fits.json"
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)

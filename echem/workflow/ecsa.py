@@ -13,9 +13,11 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
 
 
-def ecsa_sample(sample_dir: str | Path, curves: str | Path, settings: Mapping[str, Any], formats,
-                outputs, log_path) -> None:
+def ecsa_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
+                curves: str | Path | None = None) -> None:
+    """The ecsa stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``)."""
     outputs = as_namespace(outputs)
+    curves = curves or Path(sample_dir) / "lsv_curves.parquet"
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)

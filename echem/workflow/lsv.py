@@ -43,9 +43,11 @@ def infer_reaction(E_RHE_V, I_A) -> str:
     return "HER" if I[k] < 0 else "OER"
 
 
-def lsv_sample(sample_dir: str | Path, eis_fits: str | Path, settings: Mapping[str, Any], formats,
-               outputs, log_path) -> None:
+def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
+               eis_fits: str | Path | None = None) -> None:
+    """The lsv stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``)."""
     outputs = as_namespace(outputs)
+    eis_fits = eis_fits or Path(sample_dir) / "eis_fits.json"
     import pandas as pd
 
     sample_dir = Path(sample_dir)

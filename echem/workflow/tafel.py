@@ -12,9 +12,11 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
 
 
-def tafel_sample(sample_dir: str | Path, curves: str | Path, settings: Mapping[str, Any], formats,
-                 outputs, log_path) -> None:
+def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
+                 curves: str | Path | None = None) -> None:
+    """The tafel stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``)."""
     outputs = as_namespace(outputs)
+    curves = curves or Path(sample_dir) / "lsv_curves.parquet"
     import pandas as pd
 
     from echem.tafel import fit_tafel
