@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from echem.workflow.discover import discover, sample_figure_formats
+from echem.workflow.discover import discover, sample_figure_formats, update_inventory
 from echem.workflow.workers import WorkerPool, run_stage
 
 validate(config, schema="../config/schema.yaml")
@@ -66,13 +66,20 @@ def sample_dir(sample):
     return RES / "samples" / sample
 
 
+def inventory_path(sample):
+    return RES / "inventory" / f"{sample}.tsv"
+
+
+# The raw files of each sample, summarised in one inventory file per sample (name, size,
+# mtime), rewritten only when they change: the sample's job depends on that one file
+# instead of on every raw file (see echem.workflow.discover.update_inventory).
+for _sample in SAMPLES:
+    update_inventory(inventory_path(_sample), DISCOVERY.samples[_sample].inventory())
+
+
 def raw_inputs(wildcards):
-    """Every data file of a sample, plus its sample.yaml when there is one."""
-    s = DISCOVERY.samples[wildcards.sample]
-    files = s.paths()
-    if s.sample_yaml is not None:
-        files.append(str(s.sample_yaml))
-    return files
+    """The sample's inventory: it changes whenever one of its raw files does."""
+    return str(inventory_path(wildcards.sample))
 
 
 def per_sample(pattern):
