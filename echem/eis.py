@@ -822,6 +822,13 @@ def fit_spectrum(
         raise AnalysisError(f"weighting {weighting!r} is unknown; use one of {', '.join(WEIGHTINGS)}")
     f, Zd, trimmed = _prepare(freq_Hz, Z)
     notes: list[str] = []
+    if f.size and np.all(Zd.imag > 0) and not model.has_inductor():
+        raise AnalysisError(
+            f"every one of the {f.size} points has Z'' > 0: the spectrum is inductive throughout, or the "
+            "export flipped the sign of Im(Z) (check whether its column is Im(Z) or -Im(Z)); "
+            f"{model.circuit} cannot describe it: fix the export, or name a circuit with an "
+            "inductor (e.g. 'L0-R0-p(R1,CPE1)') in sample.yaml if the cell really is inductive"
+        )
     if trim_inductive:
         if model.has_inductor():
             pass
@@ -1114,6 +1121,13 @@ def select_circuit(
     t_start = time.perf_counter()
     threshold = KK_THRESHOLD_PCT if kk_threshold_pct is None else float(kk_threshold_pct)
     f, Zd, trimmed = _prepare(freq_Hz, Z)
+    if f.size and np.all(Zd.imag > 0):
+        raise AnalysisError(
+            f"every one of the {f.size} points has Z'' > 0: the spectrum is inductive throughout, or the "
+            "export flipped the sign of Im(Z) (check whether its column is Im(Z) or -Im(Z)); no "
+            "candidate circuit describes it: fix the export, or name a circuit with an inductor "
+            "(e.g. 'L0-R0-p(R1,CPE1)') in sample.yaml if the cell really is inductive"
+        )
     # inductive: the three highest frequencies have Z'' > 0 (one point may be noise)
     inductive = Zd.size >= 3 and bool(np.all(Zd.imag[-3:] > 0))
     circuits = []

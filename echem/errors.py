@@ -17,6 +17,11 @@ class UnknownFormatError(ReaderError):
     """No reader recognises the file."""
 
 
+class DamagedFileError(UnknownFormatError):
+    """The file's name says a data format but its content is damaged (binary garbage,
+    a failed copy): an input error, not a note left in raw/."""
+
+
 class EmptyDataError(ReaderError):
     """The file has a header but no usable data rows."""
 

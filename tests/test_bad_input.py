@@ -305,11 +305,6 @@ def test_eis_duplicate_frequencies_are_dropped_and_recorded(spectrum):
         assert v == pytest.approx(ref[k], rel=1e-6), k  # the first measurement is kept
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "echem/eis.py fit_spectrum: when every Z'' > 0 (Im(Z) written where -Im(Z) belongs) it either "
-    "trims all points as 'inductive' and says 'only 0 usable points ... measure more frequencies' "
-    "(wrong advice) or, in the version being edited, fits the mirrored arc as if it were "
-    "capacitive (a silently wrong result); it should refuse, naming the sign (see report)"))
 def test_eis_positive_imaginary_parts_are_refused_naming_the_sign(spectrum):
     f, Z = spectrum
     with pytest.raises(AnalysisError, match=r"(?i)sign"):

@@ -90,7 +90,7 @@ BAD: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("bad name é", ""): ("discover", ("is not a valid sample id", "rename it, e.g. to 'bad_name'")),
 }
 
-#: Bad input the workflow does not yet report (see the xfail tests): rows allowed, not required.
+#: Bad input reported by its own tests below (one row each, checked there).
 PENDING: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("eis_sign", "eis.csv"): ("eis", ("sign",)),
     ("cut_partial", "eis.DTA"): ("ingest", ("truncated",)),
@@ -196,10 +196,6 @@ def test_one_error_row_per_bad_input(project):
     assert not extra, f"unexpected error rows:\n{errors[keyed.index.isin(extra)].to_string()}"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "echem/eis.py fit_spectrum: a spectrum whose Z'' > 0 everywhere (Im(Z) written where -Im(Z) "
-    "belongs) is either trimmed to 'only 0 usable points ... measure more frequencies' or fitted "
-    "as if capacitive, depending on the version; it should be refused naming the sign (report)"))
 def test_sign_flipped_spectrum_is_one_error_row_naming_the_sign(project):
     errors = table(project["work"], "errors").fillna("")
     rows = errors[(errors["sample"] == "eis_sign") & (errors["file"] == "eis.csv")]
@@ -207,10 +203,6 @@ def test_sign_flipped_spectrum_is_one_error_row_naming_the_sign(project):
     assert "sign" in rows.iloc[0]["error"]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "echem/workflow/ingest.py uses a file the reader flags meta['truncated'] (cut mid-table: the "
-    "complete rows are read, the cut row left out) without an error row or even a log line; a "
-    "copy cut short should be one row in errors.csv (see report)"))
 def test_truncated_file_read_in_part_is_reported(project):
     errors = table(project["work"], "errors").fillna("")
     rows = errors[(errors["sample"] == "cut_partial") & (errors["file"] == "eis.DTA")]
@@ -301,10 +293,6 @@ def run_or_hang(workdir: Path, *args: str, timeout: float = 300, grace: float = 
     return proc.returncode, log_path.read_text()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "echem/workflow/collect.py strict_check raises SystemExit inside a run: block; with "
-    "force-use-threads (profiles/default) that leaves Snakemake hanging after 'Will exit after "
-    "finishing currently running jobs' (it also ignores SIGTERM). Raise an ordinary exception."))
 def test_strict_mode_fails_the_run_and_says_why(project):
     """Last on the shared folder: only strict_check (and the figures, whose params hold the config) run."""
     work = project["work"]

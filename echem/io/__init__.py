@@ -25,7 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
-from echem.errors import EchemError, EmptyDataError, ReaderError, UnknownFormatError
+from echem.errors import DamagedFileError, EchemError, EmptyDataError, ReaderError, UnknownFormatError
 from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary,
                             technique_from_label, technique_from_name, without_last_line)
 from echem.measurement import Measurement
@@ -112,7 +112,7 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
     if module is None:
         damaged = _damaged_known_type(raw, name)
         if damaged:
-            raise UnknownFormatError(damaged)
+            raise DamagedFileError(damaged)
         supported = ", ".join(sorted({m.FORMAT for m in readers()}))
         raise UnknownFormatError(
             f"{name}: no reader recognises this file (starts with {_first_line(raw)!r}); "

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from echem.errors import EchemError
 from echem.workflow.run import StageRun
 from echem.workflow.tables import concat_tables, frame, read_csv, write_table
 
@@ -38,7 +39,8 @@ def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
     """Fail the run (strict mode) when any input or fit failed."""
     df = read_csv(errors_csv, "errors")
     if len(df):
-        raise SystemExit(
+        # not SystemExit: inside a Snakemake thread that hangs the run instead of failing it
+        raise EchemError(
             f"strict mode: {len(df)} input(s) or fit(s) failed, see {errors_csv}; "
             "fix them or set strict: false in config/config.yaml"
         )

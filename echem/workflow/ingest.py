@@ -46,7 +46,7 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
     import pandas as pd
 
     from echem import io as readers
-    from echem.errors import UnknownFormatError
+    from echem.errors import DamagedFileError, UnknownFormatError
     from echem.metadata import load_sample_yaml, resolve_file_metadata, resolve_sample_metadata
 
     folder, out_dir = Path(folder), Path(out_dir)
@@ -72,6 +72,9 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
             with run.guard(rel):
                 try:
                     m = readers.read(folder / rel)
+                except DamagedFileError:
+                    record["status"] = "error"
+                    raise
                 except UnknownFormatError:
                     record["status"] = "skipped"
                     raise
@@ -92,6 +95,13 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
                 )
                 run.info(f"{rel}: {record['format']} {record['technique']} "
                          f"({record['technique_source']}), {record['rows']} rows")
+                for warning in m.meta.get("warnings") or []:
+                    run.warning(f"{rel}: {warning}")
+                if m.meta.get("truncated"):
+                    # the complete rows are used; the user still has to know the file is cut
+                    run.error(rel, f"{rel}: the file is truncated (cut off before its end); its "
+                                   f"{record['rows']} complete rows were used. Re-export it from the "
+                                   "instrument software if the measurement went on")
                 if record["technique"] is None:
                     run.warning(f"{rel}: technique unknown; name it in the file name (lsv, cv, eis) "
                                 "so that a stage picks it up")
