@@ -103,3 +103,14 @@ def test_dry_run_on_the_shipped_demo_plans_one_job_per_sample():
 
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
     assert int(counts["sample"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])
+
+
+def test_html_report_is_one_offline_file(demo):
+    work = demo.parent
+    report = work / "report.html"
+    snakemake(work, "--configfile", str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "published.yaml"),
+              "--report", str(report))
+    html = report.read_text(encoding="utf-8", errors="replace")
+    assert len(html) > 100_000
+    for name in ("PtMG_polarisation.png", "LLZO_arrhenius.png", "overpotentials.csv", "errors.csv"):
+        assert name in html
