@@ -47,6 +47,12 @@ def close_pool():
     pool = _POOL.pop("pool", None)
     if pool is not None:
         pool.shutdown()
+    # profiles/default sets a job rate limit that never binds (see there); Snakemake still
+    # arms a re-scheduling threading.Timer per round, and the interpreter would wait for
+    # those to expire before exiting. Nothing is left to schedule here: cancel them.
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 
 onsuccess:

@@ -5,9 +5,19 @@ from echem.workflow import collect as collect_stage
 TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
 
 
+def done_files(samples=None):
+    """The samples' done.json: a sample's tables are complete once it exists."""
+    return [str(RES / "samples" / s / "done.json") for s in (SAMPLES if samples is None else samples)]
+
+
+def beside(done_paths, rel):
+    """Paths of a per-sample output next to each done.json."""
+    return [str(Path(p).parent / rel) for p in done_paths]
+
+
 rule collect_table:
     input:
-        lambda wc: per_sample(RES / "samples" / "{sample}" / "tables" / f"{wc.table}.csv"),
+        done_files(),
     output:
         csv=report(RES / "tables" / "{table}.csv", caption="../report/table.rst", category="Tables"),
         parquet=RES / "tables" / "{table}.parquet",
@@ -16,12 +26,13 @@ rule collect_table:
     log:
         RES / "logs" / "collect" / "{table}.log",
     run:
-        collect_stage.collect_table(list(input), wildcards.table, output.csv, log[0])
+        collect_stage.collect_table(beside(input, f"tables/{wildcards.table}.csv"), wildcards.table,
+                                    output.csv, log[0])
 
 
 rule collect_errors:
     input:
-        [p for stage in STAGES for p in per_sample(RES / "samples" / "{sample}" / "errors" / f"{stage}.csv")],
+        done_files(),
     output:
         csv=report(RES / "tables" / "errors.csv", caption="../report/errors.rst", category="Tables"),
         parquet=RES / "tables" / "errors.parquet",
@@ -30,22 +41,13 @@ rule collect_errors:
     log:
         RES / "logs" / "collect" / "errors.log",
     run:
-        collect_stage.collect_errors(list(input), params.problems, output.csv, log[0])
-
-
-def series_inputs(wildcards):
-    """Per-sample outputs of a series' members: a figure is redrawn only when they change."""
-    members = SERIES[wildcards.series]
-    names = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
-    files = [RES / "samples" / s / "tables" / f"{t}.csv" for s in members for t in names]
-    files += [RES / "samples" / s / name for s in members
-              for name in ("ingest.json", "lsv_curves.parquet", "eis_fits.json")]
-    return [str(f) for f in files]
+        collect_stage.collect_errors([p for stage in STAGES for p in beside(input, f"errors/{stage}.csv")],
+                                     params.problems, output.csv, log[0])
 
 
 rule collect_circuits:
     input:
-        per_sample(RES / "samples" / "{sample}" / "eis_fits.json"),
+        done_files(),
     output:
         csv=report(RES / "tables" / "eis_circuits.csv", caption="../report/circuits.rst", category="Tables"),
         parquet=RES / "tables" / "eis_circuits.parquet",
@@ -54,12 +56,12 @@ rule collect_circuits:
     log:
         RES / "logs" / "collect" / "eis_circuits.log",
     run:
-        collect_stage.collect_circuits(list(input), dict(params.series_of), output.csv, log[0])
+        collect_stage.collect_circuits(beside(input, "eis_fits.json"), dict(params.series_of), output.csv, log[0])
 
 
 rule series_figures:
     input:
-        series_inputs,
+        lambda wc: done_files(SERIES[wc.series]),
     output:
         report(
             directory(RES / "figures" / "{series}"),

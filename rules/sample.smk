@@ -3,30 +3,30 @@
 # stage: see echem/workflow/sample.py and the README, "Speed".
 
 
-def stage_outputs(stage):
-    """A stage's outputs as Snakemake patterns (names ending in "/" are directories)."""
-    out = {}
-    for key, rel in STAGES[stage]["outputs"].items():
-        path = str(RES / "samples" / "{sample}" / rel.rstrip("/"))
-        out[f"{stage}_{key}"] = directory(path) if rel.endswith("/") else path
-    return out
+def stage_outputs(stage, sample):
+    """Where a stage writes, for one sample (names ending in "/" are directories)."""
+    return {key: str(RES / "samples" / sample / rel.rstrip("/")) for key, rel in STAGES[stage]["outputs"].items()}
 
 
+# The job declares one output, done.json, written last (atomically) with what each
+# stage wrote and how long it took: Snakemake's bookkeeping per declared output
+# (metadata, incomplete markers) would otherwise cost more than the analyses. Everything
+# under results/samples/<sample>/ belongs to this job and is rebuilt whenever it runs.
 rule sample:
     input:
         raw_inputs,
     output:
-        **{k: v for stage in STAGES for k, v in stage_outputs(stage).items()},
+        done=RES / "samples" / "{sample}" / "done.json",
     params:
         settings={stage: spec["settings"] for stage, spec in STAGES.items()},
         formats=SAMPLE_FORMATS,
     log:
-        **{stage: RES / "logs" / stage / "{sample}.log" for stage in STAGES},
+        RES / "logs" / "samples" / "{sample}.log",
     benchmark:
         RES / "benchmarks" / "samples" / "{sample}.tsv"
     run:
         s = DISCOVERY.samples[wildcards.sample]
-        out = dict(output.items())
+        ingest_out = stage_outputs("ingest", wildcards.sample)
         stage(
             "echem.workflow.sample:process_sample",
             ingest=dict(
@@ -36,17 +36,19 @@ rule sample:
                 sample_yaml=str(s.sample_yaml) if s.sample_yaml else None,
                 defaults=dict(params.settings["ingest"]),
                 out_dir=str(sample_dir(wildcards.sample)),
-                log_path=str(log.ingest),
-                errors_path=str(output.ingest_errors),
+                log_path=str(RES / "logs" / "ingest" / f"{wildcards.sample}.log"),
+                errors_path=ingest_out["errors"],
             ),
             sample_dir=str(sample_dir(wildcards.sample)),
             stages={
                 name: {
                     "settings": dict(params.settings[name]),
-                    "outputs": {k[len(name) + 1:]: str(v) for k, v in out.items() if k.startswith(name + "_")},
-                    "log_path": str(log[name]),
+                    "outputs": stage_outputs(name, wildcards.sample),
+                    "log_path": str(RES / "logs" / name / f"{wildcards.sample}.log"),
                 }
                 for name in STAGES if name != "ingest"
             },
             formats=list(params.formats),
+            done_path=str(output.done),
+            log_path=str(log[0]),
         )

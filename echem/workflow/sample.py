@@ -11,6 +11,7 @@ order of :data:`STAGE_ORDER` (later stages read what earlier ones wrote).
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any, Mapping
 
 #: The analysis stages and the function behind each, in execution order.
@@ -30,17 +31,40 @@ def _function(target: str):
 
 
 def process_sample(ingest: Mapping[str, Any], sample_dir: str, stages: Mapping[str, Mapping[str, Any]],
-                   formats: list[str]) -> None:
+                   formats: list[str], done_path: str | None = None, log_path: str | None = None) -> None:
     """Ingest one sample, then run each stage in ``stages`` (name -> settings, outputs, log_path).
 
-    Every stage records its own failures as error rows and lets the next stage run.
+    The sample's results folder is rebuilt from scratch, so nothing of an earlier run
+    (a removed file's audit, a figure of a fit that now fails) survives. Every stage
+    records its own failures as error rows and lets the next stage run. ``done.json``
+    (written last, atomically) lists each stage's outputs and seconds.
     """
-    from echem.workflow.ingest import ingest_sample
+    import shutil
+    import time
 
+    from echem.workflow.ingest import ingest_sample
+    from echem.workflow.run import dump_json
+    from echem.workflow.tables import atomic_write_text
+
+    root = Path(sample_dir)
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     ingest_sample(**ingest)
+    timings["ingest"] = time.perf_counter() - t0
     for name in STAGE_ORDER:
         if name in stages:
             spec = stages[name]
+            t0 = time.perf_counter()
             _function(STAGE_FUNCTIONS[name])(sample_dir=sample_dir, settings=dict(spec["settings"]),
                                              formats=list(formats), outputs=dict(spec["outputs"]),
                                              log_path=spec["log_path"])
+            timings[name] = time.perf_counter() - t0
+    summary = {"sample": ingest["sample"], "seconds": {k: round(v, 4) for k, v in timings.items()},
+               "outputs": {name: spec["outputs"] for name, spec in stages.items()}}
+    if log_path:
+        atomic_write_text(log_path, "".join(f"{k}: {v:.3f} s\n" for k, v in timings.items()))
+    if done_path:
+        atomic_write_text(done_path, dump_json(summary))
