@@ -1,5 +1,6 @@
 # Collect per-sample tables into results/tables/, draw comparative figures, strict check.
 
+from echem.plots.compare import shown_members
 from echem.workflow import collect as collect_stage
 
 TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
@@ -61,7 +62,8 @@ rule collect_circuits:
 
 rule series_figures:
     input:
-        lambda wc: done_files(SERIES[wc.series]),
+        # only the samples a figure shows: adding a sample beyond them redraws nothing
+        lambda wc: done_files(shown_members(SERIES[wc.series])),
     output:
         report(
             directory(RES / "figures" / "{series}"),
@@ -71,7 +73,8 @@ rule series_figures:
             subcategory="{series}",
         ),
     params:
-        members=lambda wc: SERIES[wc.series],
+        members=lambda wc: shown_members(SERIES[wc.series]),
+        cut=lambda wc: len(SERIES[wc.series]) > len(shown_members(SERIES[wc.series])),
         formats=config["report"]["formats"],
         settings={k: v for k, v in config.items()},
     log:
@@ -79,7 +82,7 @@ rule series_figures:
     run:
         stage(
             "echem.workflow.collect:series_figures",
-            results_dir=str(RES), series=wildcards.series, members=list(params.members),
+            results_dir=str(RES), series=wildcards.series, members=list(params.members), cut=bool(params.cut),
             out_dir=str(output[0]), formats=list(params.formats), settings=dict(params.settings),
             log_path=str(log[0]),
         )

@@ -18,6 +18,11 @@ from typing import Any, Mapping
 #: title says when a series was cut.
 MAX_SAMPLES_PER_FIGURE = 16
 
+def shown_members(members: list[str]) -> list[str]:
+    """The samples a comparative figure shows: the first MAX_SAMPLES_PER_FIGURE by name."""
+    return sorted(members)[:MAX_SAMPLES_PER_FIGURE]
+
+
 KINDS = ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl", "nyquist", "arrhenius")
 
 
@@ -37,14 +42,14 @@ def member_tables(results_dir: Path, members: list[str]) -> dict:
 
 
 def draw_series(results_dir: Path, series: str, members: list[str], out: Path, formats,
-                settings: Mapping[str, Any], run) -> None:
+                settings: Mapping[str, Any], run, cut: bool = False) -> None:
     """All comparative figures of one series into ``out/<series>_<kind>.<fmt>``."""
     from echem.plots.figure import save
 
-    members = sorted(members)
-    shown = members[:MAX_SAMPLES_PER_FIGURE]
-    if len(members) > len(shown):
-        run.warning(f"series {series} has {len(members)} samples; figures show the first {len(shown)}")
+    shown = shown_members(members)
+    cut = cut or len(members) > len(shown)
+    if cut:
+        run.warning(f"series {series} has more samples than a figure shows; it shows the first {len(shown)} by name")
     tables = member_tables(results_dir, shown)
     for kind in KINDS:
         painter = globals()[f"_{kind}" if kind != "eta_tafel_summary" else "_summary"]
@@ -55,8 +60,9 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
             continue
         if fig is None:
             continue
-        if len(members) > len(shown):
-            fig.text(0.99, 0.01, f"{len(shown)} of {len(members)} samples", ha="right", va="bottom", fontsize=6)
+        if cut:
+            fig.text(0.99, 0.01, f"first {len(shown)} samples of the series by name", ha="right",
+                     va="bottom", fontsize=6)
         save(fig, out / f"{series}_{kind}", formats)
         run.info(f"{series}_{kind} drawn")
 

@@ -25,8 +25,7 @@ def collect_errors(paths: Iterable[str], problems: list[dict[str, str]], out_csv
     import pandas as pd
 
     with StageRun("collect errors", "all", log_path, None) as run:
-        frames = [frame(problems, "errors")] + [read_csv(p, "errors") for p in paths]
-        frames = [f for f in frames if not f.empty]
+        frames = [f for f in (frame(problems, "errors"), concat_tables(paths, "errors")) if not f.empty]
         df = pd.concat(frames, ignore_index=True) if frames else frame([], "errors")
         df = df.fillna("")
         run.info(f"{len(df)} error rows")
@@ -48,14 +47,16 @@ def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
 
 
 def series_figures(results_dir: str | Path, series: str, members: list[str], out_dir: str | Path,
-                   formats: list[str], settings: Mapping[str, Any], log_path: str | Path) -> None:
-    """Comparative figures of one series (see :mod:`echem.plots.compare`)."""
+                   formats: list[str], settings: Mapping[str, Any], log_path: str | Path,
+                   cut: bool = False) -> None:
+    """Comparative figures of one series (see :mod:`echem.plots.compare`); ``members`` are
+    the samples shown, ``cut`` says the series has more."""
     from echem.plots.compare import draw_series
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with StageRun("figures", series, log_path, None) as run:
-        draw_series(Path(results_dir), series, members, out, formats, settings, run)
+        draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut)
 
 
 def collect_circuits(fits_paths: Iterable[str], series_of: Mapping[str, str], out_csv: str | Path,
