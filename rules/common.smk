@@ -95,6 +95,7 @@ def per_sample(pattern):
 def get_final_output():
     targets = [RES / "tables" / f"{t}.csv" for t in TABLES] + [RES / "tables" / "errors.csv"]
     targets.append(RES / "tables" / "eis_circuits.csv")
+    targets.append(RES / "tables" / "warnings.csv")
     targets += [RES / "figures" / series for series in sorted(SERIES)]
     if config.get("strict"):
         targets.append(RES / "tables" / "strict.ok")

@@ -46,6 +46,19 @@ rule collect_errors:
                                      params.problems, output.csv, log[0])
 
 
+rule collect_warnings:
+    input:
+        done_files(),
+    output:
+        csv=report(RES / "tables" / "warnings.csv", caption="../report/warnings.rst", category="Tables"),
+        parquet=RES / "tables" / "warnings.parquet",
+    log:
+        RES / "logs" / "collect" / "warnings.log",
+    run:
+        collect_stage.collect_table([p for stage in STAGES for p in beside(input, f"warnings/{stage}.csv")],
+                                    "warnings", output.csv, log[0])
+
+
 rule collect_circuits:
     input:
         done_files(),

@@ -80,7 +80,7 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
             in_range, reason = arc_in_range(values, np.array([f["freq_min_Hz"], f["freq_max_Hz"]]),
                                             r_param=param, circuit=f["circuit"])
             if not in_range:
-                run.warning(f"{f['file']}: excluded from the Arrhenius fit: {reason}")
+                run.warning(f"{f['file']}: excluded from the Arrhenius fit: {reason}", file=f['file'])
             cond_rows.append({"sample": ing.sample, "file": f["file"], "temperature_C": f["temperature_C"],
                               "R_ohm": R, "R_err_ohm": R_err, "sigma_S_cm": sigma, "run": run_label,
                               "used": bool(in_range)})

@@ -149,8 +149,10 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         fit = fit_spectrum(freq, Z, circuit, trim_inductive=settings["trim_inductive"],
                            trim_lf_drift=settings["trim_lf_drift"], **kwargs)
     if not fit.kk_ok:
-        run.warning(f"{label}: Lin-KK residuals exceed {settings['kk_threshold_pct']} % "
-                    f"({fit.kk}); the spectrum may be non-stationary (kk_ok = false)")
+        worst = fit.kk.get("systematic_max_pct", fit.kk.get("max_pct"))
+        run.warning(f"{label}: Lin-KK residuals reach {worst:.3g} % (limit {settings['kk_threshold_pct']} %): "
+                    "the spectrum may be non-stationary or distorted, treat its fit with care "
+                    "(kk_ok = false; details in the audit)", file=label)
     rs, rs_err, rs_source = series_resistance(fit, freq, Z)
     for p in fit.params:
         rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": p["param"],

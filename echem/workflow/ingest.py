@@ -96,7 +96,7 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
                 run.info(f"{rel}: {record['format']} {record['technique']} "
                          f"({record['technique_source']}), {record['rows']} rows")
                 for warning in m.meta.get("warnings") or []:
-                    run.warning(f"{rel}: {warning}")
+                    run.warning(f"{rel}: {warning}", file=rel)
                 if m.meta.get("truncated"):
                     # the complete rows are used; the user still has to know the file is cut
                     run.error(rel, f"{rel}: the file is truncated (cut off before its end); its "
@@ -104,7 +104,7 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
                                    "instrument software if the measurement went on")
                 if record["technique"] is None:
                     run.warning(f"{rel}: technique unknown; name it in the file name (lsv, cv, eis) "
-                                "so that a stage picks it up")
+                                "so that a stage picks it up", file=rel)
             if record["status"] != "ok" and run.errors:
                 record["error"] = run.errors[-1]["error"]
 

@@ -96,7 +96,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     conversion = rhe_conversion(reference, r.get("pH"), temperature_C=temperature)
     offset = conversion["offset_V"]
     for warning in conversion.get("warnings", []):
-        run.warning(f"{rec.file}: {warning}")
+        run.warning(f"{rec.file}: {warning}", file=rec.file)
     E = m.data["E_V"].to_numpy(float)
     I = m.data["I_A"].to_numpy(float)
     reaction = r.get("reaction") or "auto"
@@ -110,7 +110,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     fraction = float(r.get("ir_compensation") or 0.0) - float(r.get("instrument_ir_compensation") or 0.0)
     if ru is None:
         run.warning(f"{rec.file}: no Ru (no ru_ohm in sample.yaml, no EIS): overpotentials are NOT "
-                    "iR-corrected (ru_ohm empty, ir_fraction 0)")
+                    "iR-corrected (ru_ohm empty, ir_fraction 0)", file=rec.file)
         fraction = 0.0
     result = analyse_lsv(
         E, I, area_cm2=float(r["area_cm2"]), reaction=reaction, offset_to_rhe_V=offset,
@@ -118,10 +118,12 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
         ir_fraction=fraction, sweep=settings["sweep"],
         cycle_numbers=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
     )
+    for warning in result.audit.get("warnings", []):
+        run.warning(f"{rec.file}: {warning}", file=rec.file)
     for row in result.rows:
         rows.append({"sample": sample, "file": rec.file, **row})
         if not row.get("reached"):
-            run.warning(f"{rec.file}: {row['target_mA_cm2']} mA/cm2 never reached in the selected sweep")
+            run.warning(f"{rec.file}: {row['target_mA_cm2']} mA/cm2 never reached in the selected sweep", file=rec.file)
     curve = result.curve.copy()
     curve.insert(0, "reaction", reaction)
     curve.insert(0, "file", rec.file)

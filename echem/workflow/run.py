@@ -55,6 +55,7 @@ class StageRun:
         self.errors_path = Path(errors_path) if errors_path else None
         self.lines: list[str] = []
         self.errors: list[dict[str, str]] = []
+        self.warnings: list[dict[str, str]] = []
 
     def __enter__(self) -> "StageRun":
         self.info(f"{self.stage} for sample {self.sample}")
@@ -69,7 +70,11 @@ class StageRun:
     def info(self, message: str) -> None:
         self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} INFO {message}")
 
-    def warning(self, message: str) -> None:
+    def warning(self, message: str, file: str = "") -> None:
+        """A result was produced but deserves a look (no iR correction, KK failed...):
+        logged, and a row in results/tables/warnings.csv."""
+        message = " ".join(str(message).split())
+        self.warnings.append({"sample": self.sample, "file": file, "stage": self.stage, "warning": message})
         self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} WARNING {message}")
 
     def error(self, file: str, message: str) -> None:
@@ -97,5 +102,7 @@ class StageRun:
     def close(self) -> None:
         if self.errors_path is not None:
             write_csv(frame(self.errors, "errors"), self.errors_path)
+            warnings_path = self.errors_path.parent.parent / "warnings" / self.errors_path.name
+            write_csv(frame(self.warnings, "warnings"), warnings_path)
         if self.log_path is not None:
             atomic_write_text(self.log_path, "\n".join(self.lines) + "\n")

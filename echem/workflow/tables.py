@@ -22,6 +22,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "arrhenius": ("sample", "law", "Ea_eV", "Ea_err_eV", "ref_T_C", "sigma_ref_S_cm",
                   "n_points", "r2", "run"),
     "errors": ("sample", "file", "stage", "error"),
+    "warnings": ("sample", "file", "stage", "warning"),
 }
 
 

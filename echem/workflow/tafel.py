@@ -50,6 +50,8 @@ def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, o
                             "slope_mV_dec", "slope_err_mV_dec", "intercept_mV", "j0_mA_cm2",
                             "j0_err_mA_cm2", "eta_lo_mV", "eta_hi_mV", "r2", "n_points")},
                     ))
+                    for warning in res.audit.get("warnings", []):
+                        run.warning(f"{file}: {warning}", file=file)
                     run.info(f"{file}: {res.slope_mV_dec:.2f} ± {res.slope_err_mV_dec:.2f} mV/dec "
                              f"in {res.eta_lo_mV:.1f}..{res.eta_hi_mV:.1f} mV")
 
