@@ -22,6 +22,7 @@ def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)
     all_fits = read_json(eis_fits)["fits"]
+    all_fits = [f for f in all_fits if not f.get("rejected")]  # rejected fits have an error row already
     fits = [f for f in all_fits if f.get("temperature_C") is not None]
     cond_rows: list[dict[str, Any]] = []
     arr_rows: list[dict[str, Any]] = []

@@ -75,6 +75,15 @@ def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]
         return None, None, "none"
 
 
+def _hf_intercept_only(freq_Hz, Z) -> tuple[float | None, float | None, str]:
+    from echem.eis import hf_intercept_ohm
+
+    try:
+        return float(hf_intercept_ohm(freq_Hz, Z)), None, "EIS high-frequency intercept (the fit was rejected)"
+    except Exception:  # noqa: BLE001
+        return None, None, "none"
+
+
 def load_spectra(run, ing) -> list[Spectrum]:
     import numpy as np
 
@@ -132,28 +141,74 @@ def choose_for_series(run, spectra: list[Spectrum], settings, kwargs) -> dict[st
             "source": f"automatic selection on the best-resolved spectrum of the temperature series ({best.label})"}
 
 
-def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:
+def choose_and_fit(spec: Spectrum, settings: Mapping[str, Any], kwargs: Mapping[str, Any],
+                   series_choice: Mapping[str, Any] | None = None):
+    """Fit one spectrum with its circuit (user's, the series' choice, selected, or default).
+
+    Returns ``(fit, circuit_source, selection)``; ``selection`` holds the candidates'
+    scores when the circuit was chosen automatically.
+    """
     from echem.eis import fit_spectrum, select_circuit
 
-    rec, label, freq, Z = spec.record, spec.label, spec.freq_Hz, spec.Z
     selection = None
-    circuit, circuit_source = default_circuit(rec.resolved, settings)
+    circuit, circuit_source = default_circuit(spec.record.resolved, settings)
     if circuit is None and series_choice is not None:
         circuit, circuit_source = series_choice["circuit"], series_choice["source"]
         selection = {k: series_choice[k] for k in ("chosen_on", "scores")}
     if circuit is None:
-        fit, scores = select_circuit(freq, Z, **kwargs)
+        fit, scores = select_circuit(spec.freq_Hz, spec.Z, **kwargs)
         circuit_source = f"automatic selection among {len(scores)} candidates (BIC)"
-        selection = {"chosen_on": label, "scores": scores}
+        selection = {"chosen_on": spec.label, "scores": scores}
     else:
-        fit = fit_spectrum(freq, Z, circuit, trim_inductive=settings["trim_inductive"],
+        fit = fit_spectrum(spec.freq_Hz, spec.Z, circuit, trim_inductive=settings["trim_inductive"],
                            trim_lf_drift=settings["trim_lf_drift"], **kwargs)
+    return fit, circuit_source, selection
+
+
+def median_residual_pct(fit) -> float:
+    """Median of |Z − Z_fit| / |Z| over the fitted points, in %."""
+    import numpy as np
+
+    return float(np.median(np.abs(fit.Z - fit.Z_fit) / np.abs(fit.Z)) * 100)
+
+
+def fit_problem(fit, settings: Mapping[str, Any]) -> str | None:
+    """Why a fit must not be reported (it does not describe the spectrum), or None."""
+    limit = float(settings.get("max_median_residual_pct", 5.0))
+    med = median_residual_pct(fit)
+    if med <= limit:
+        return None
+    kk = fit.kk.get("systematic_max_pct", fit.kk.get("max_pct"))
+    cause = (f"the Kramers-Kronig check fails too (residuals up to {kk:.3g} %), so the spectrum itself is "
+             "distorted: drift, noise or a non-stationary cell; re-measure or trim it"
+             if not fit.kk_ok else
+             "the data pass Kramers-Kronig, so the circuit is missing an element: name a fuller circuit "
+             "(a second arc, a Warburg or an inductor) as circuit in sample.yaml")
+    return (f"the best fit ({fit.circuit}) misses the data by {med:.3g} % (median |Z - Z_fit|/|Z|, limit "
+            f"{limit:g} %): {cause}; its parameters are not reported")
+
+
+def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:
+    rec, label, freq, Z = spec.record, spec.label, spec.freq_Hz, spec.Z
+    fit, circuit_source, selection = choose_and_fit(spec, settings, kwargs, series_choice)
+    problem = fit_problem(fit, settings)
     if not fit.kk_ok:
         worst = fit.kk.get("systematic_max_pct", fit.kk.get("max_pct"))
         run.warning(f"{label}: Lin-KK residuals reach {worst:.3g} % (limit {settings['kk_threshold_pct']} %): "
                     "the spectrum may be non-stationary or distorted, treat its fit with care "
                     "(kk_ok = false; details in the audit)", file=label)
     rs, rs_err, rs_source = series_resistance(fit, freq, Z)
+    if problem:
+        run.error(label, f"{label}: {problem}")
+        rs, rs_err, rs_source = _hf_intercept_only(freq, Z)
+        fits.append({"file": label, "source_file": rec.file, "sha256": rec.meta.get("sha256"),
+                     "circuit": fit.circuit, "circuit_source": circuit_source, "params": {},
+                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok), "rs_ohm": rs, "rs_err_ohm": rs_err,
+                     "rs_source": rs_source, "temperature_C": spec.temperature_C,
+                     "temperature_source": rec.sources.get("file_temperature_C"),
+                     "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
+                     "geometry": rec.resolved.get("geometry"), "rejected": problem})
+        return
     for p in fit.params:
         rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": p["param"],
                      "value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit", ""),
