@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 
 from echem.errors import DamagedFileError, EchemError, EmptyDataError, ReaderError, UnknownFormatError
 from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary,
@@ -227,8 +228,23 @@ def _damaged_known_type(raw: bytes, name: str) -> str | None:
     )
 
 
+def _without_empty_rows(data):
+    """``data.dropna(how="all").reset_index(drop=True)``, without copying a table that has no
+    empty row (the common case: any integer column, or no row of NaN in the float columns)."""
+    index = data.index
+    if (len(data.columns) and data.columns.is_unique and isinstance(index, pd.RangeIndex)
+            and index.start == 0 and index.step == 1 and index.name is None
+            and all(dtype.kind in "fi" for dtype in data.dtypes)):
+        if any(dtype.kind == "i" for dtype in data.dtypes):
+            return data  # an integer cell is never NaN
+        empty = np.logical_and.reduce([np.isnan(data[c].to_numpy()) for c in data.columns])
+        if not empty.any():
+            return data
+    return data.dropna(how="all").reset_index(drop=True)
+
+
 def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: str | None) -> Measurement:
-    data = m.data.dropna(how="all").reset_index(drop=True)
+    data = _without_empty_rows(m.data)
     if data.empty:
         raise EmptyDataError(
             f"{name}: {module.FORMAT} file has a header but no data rows; "

@@ -8,6 +8,7 @@ French Windows). Readers decode through :func:`decode` and parse numbers through
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -62,8 +63,22 @@ def is_binary(raw: bytes) -> bool:
         return False
     if sample.count(b"\x00") > len(sample) // 4:
         return False  # UTF-16 without BOM
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return control > len(sample) * 0.05
+
+
+#: Bytes that are neither printable nor whitespace (below 9, 14..31).
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of ``text`` at CRLF, CR or LF, as ``re.split(r"\r\n|\r|\n", text)`` (in C).
+
+    A text ending with a line break gives a last empty string.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -81,27 +96,45 @@ def to_float(text: str, decimal: str = ".") -> float:
 
 
 def column_floats(values: Iterable[str], decimal: str = ".") -> np.ndarray:
-    """Parse a column of strings to float64; unparseable cells become NaN."""
-    return np.array([to_float(v, decimal) for v in values], dtype=float)
+    """Parse a column of strings to float64; unparseable cells become NaN (as :func:`to_float`)."""
+    values = values if isinstance(values, (list, tuple)) else list(values)
+    try:
+        # the common case: every cell a number; float() strips whitespace as to_float does
+        if decimal == ",":
+            return np.array([float(v.replace(",", ".")) for v in values], dtype=float)
+        return np.array(list(map(float, values)), dtype=float)
+    except (ValueError, TypeError, AttributeError):
+        return np.array([to_float(v, decimal) for v in values], dtype=float)
 
 
 def guess_decimal(lines: Iterable[str], delimiter: str) -> str:
     """Return ``","`` if numeric cells use decimal commas, else ``"."``.
 
-    Only meaningful when the delimiter is not itself a comma.
+    Decimal commas win when more number cells hold a comma than a point. Only
+    meaningful when the delimiter is not itself a comma.
     """
     if delimiter == ",":
         return "."
-    commas = points = 0
+    lines = lines if isinstance(lines, list) else list(lines)
+    # cells with a comma are few in a file with decimal points: count them first, then
+    # count cells with a point only until they are as many
+    commas = 0
     for line in lines:
-        for cell in line.split(delimiter):
-            cell = cell.strip()
-            if _NUMBER.match(cell):
-                if "," in cell:
+        if "," in line:
+            for cell in line.split(delimiter):
+                if "," in cell and _NUMBER.match(cell.strip()):
                     commas += 1
-                elif "." in cell:
+    if not commas:
+        return "."
+    points = 0
+    for line in lines:
+        if "." in line:
+            for cell in line.split(delimiter):
+                if "." in cell and "," not in cell and _NUMBER.match(cell.strip()):
                     points += 1
-    return "," if commas > points else "."
+            if points >= commas:
+                return "."
+    return ","
 
 
 _TECHNIQUE_PATTERNS = (
@@ -281,8 +314,44 @@ def _row_pattern(line: str, delimiter: str | None) -> tuple[int, tuple[bool, ...
         n = len(line.split()) if delimiter is None else line.count(delimiter) + 1
         return n, (True,) * n, False
     cells = _split_row(line, delimiter)
-    mask = tuple(_number_shape(c) is not None if c else False for c in cells)
+    mask = tuple(_is_number(c) if c else False for c in cells)
     return len(cells), mask, all(c.strip('"').lower() in _NAN_TOKENS for c in cells)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_number(cell: str) -> bool:
+    """``_number_shape(cell) is not None``, remembered: tables repeat a few cell shapes."""
+    return _number_shape(cell) is not None
+
+
+def _shapes(text: str) -> bytes:
+    """``text`` (UTF-8) with every run of digits written as one ``0``: the shape of its numbers.
+
+    Lines of the same shape have the same :func:`_row_pattern` for any delimiter (it looks
+    at which characters are digits, never at how many or which), so the pattern of a line
+    can be taken from its shape, and computed once per shape. (In bytes, with numpy: str
+    methods are slow on text with any non-ASCII character such as ``°C``.)
+    """
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    digit = (raw >= 48) & (raw <= 57)
+    keep = np.ones(raw.size, dtype=bool)
+    keep[1:] = ~(digit[1:] & digit[:-1])  # the first digit of each run
+    return np.where(digit, np.uint8(48), raw)[keep].tobytes()
+
+
+def _split_bytes(raw: bytes) -> list[bytes]:
+    """:func:`split_lines` for UTF-8 bytes (line ends are single bytes in UTF-8)."""
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return raw.split(b"\n")
+
+
+class _Patterns(dict):
+    """``_row_pattern`` per (line shape in UTF-8, delimiter), each computed once."""
+
+    def __missing__(self, key: tuple[bytes, str | None]) -> tuple[int, tuple[bool, ...], bool]:
+        value = self[key] = _row_pattern(key[0].decode("utf-8", "surrogatepass"), key[1])
+        return value
 
 
 def table_delimiter(lines: list[str], window: int = 50) -> str | None:
@@ -291,16 +360,26 @@ def table_delimiter(lines: list[str], window: int = 50) -> str | None:
     ``"\x00"`` when the end of the text is not a table of numbers.
     """
     tail = [line for line in lines[-window:] if line.strip()]
+    shapes = _split_bytes(_shapes("\n".join(tail))) if tail else []
+    if len(shapes) != len(tail):  # lines holding line breaks themselves
+        shapes = [_shapes(line) for line in tail]
+    return _table_delimiter(shapes, _Patterns())
+
+
+def _table_delimiter(tail: list[bytes], patterns: _Patterns) -> str | None:
+    """:func:`table_delimiter` of the non-blank last lines, given as shapes (:func:`_shapes`)."""
     best, best_rows = None, 0
     for delimiter in ("\t", ";", ",", None):
-        patterns = [_row_pattern(line, delimiter) for line in tail]
-        numeric = [p for p in patterns if p[0] >= 2 and sum(p[1]) >= max(2, p[0] // 2)]
-        if len(numeric) > best_rows:
-            best, best_rows = delimiter, len(numeric)
+        rows = 0
+        for line in tail:
+            if delimiter is not None and delimiter.encode() not in line:
+                continue  # one cell: not a row of this table
+            n, mask, _ = patterns[line, delimiter]
+            if n >= 2 and sum(mask) >= max(2, n // 2):
+                rows += 1
+        if rows > best_rows:
+            best, best_rows = delimiter, rows
     return best if best_rows >= 3 else "\x00"
-
-
-_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def damaged_rows(text: str, limit: int = 5) -> list[tuple[int, str]]:
@@ -312,40 +391,48 @@ def damaged_rows(text: str, limit: int = 5) -> list[tuple[int, str]]:
     lose the rows after it) or turn it into NaN; both hide an edited or damaged file.
     A line without any number that repeats an earlier line is a repeated column-name
     line, not damage.
+
+    Lines are compared by their *skeleton* (the line without its digits): a run of lines
+    with one skeleton is taken to share the pattern of its first line, so only a line whose
+    skeleton differs from both neighbours can break the pattern. The pattern of a line is
+    computed once per shape (:func:`_shapes`); the result is that of analysing every row
+    (tests/io/test_text_fast.py checks it against that analysis).
     """
-    lines = re.split(r"\r\n|\r|\n", text)
-    delimiter = table_delimiter(lines)
+    lines = split_lines(text)
+    shape_text = _shapes(text)
+    shapes = _split_bytes(shape_text)
+    skeletons = _split_bytes(shape_text.replace(b"0", b""))  # each line without its digits
+    index = [i for i, line in enumerate(lines) if line.strip()]
+    patterns = _Patterns()
+    delimiter = _table_delimiter([shapes[i] for i in index[-50:] if i >= len(lines) - 50], patterns)
     if delimiter == "\x00":
         return []
-    index = [i for i, line in enumerate(lines) if line.strip()]
-    # A line written like the one before (the same characters once digits are removed)
-    # has the same cells, numbers in the same places: only the others are parsed.
-    skeleton = [lines[i].translate(_DIGITS) for i in index]
-    cache: dict[int, tuple[int, tuple[bool, ...], bool]] = {}
-
-    def pattern(k: int) -> tuple[int, tuple[bool, ...], bool]:
-        first = k
-        while first > 0 and skeleton[first - 1] == skeleton[k]:
-            first -= 1
-            if first in cache:
-                break
-        if first not in cache:
-            cache[first] = _row_pattern(lines[index[first]], delimiter)
-        return cache[first]
+    skeleton = [skeletons[i] for i in index]
 
     def seen_before(k: int) -> bool:
         line = lines[index[k]].strip()
         return any(lines[i].strip() == line for i in index[:k])
 
     found: list[tuple[int, str]] = []
+    run_start = 0  # first line of the run of equal skeletons that line k - 1 belongs to
     for k in range(1, len(index) - 1):
-        if skeleton[k] == skeleton[k - 1]:
+        here_skeleton = skeleton[k]
+        if here_skeleton == skeleton[k - 1]:
             continue  # the common case: a row written like the one before
-        before = pattern(k - 1)
-        if before != pattern(k + 1):
+        previous_start, run_start = run_start, k
+        if here_skeleton == skeleton[k + 1]:
+            continue  # the line after shares this line's pattern: no break here
+        before_shape = shapes[index[previous_start]]
+        if before_shape.count(b"0") < 2:
+            continue  # fewer than two numbers (digit runs): not a row of a table
+        before = patterns[before_shape, delimiter]
+        if before[0] < 2 or sum(before[1]) < max(2, before[0] // 2):
             continue
-        here = pattern(k)
-        if here == before or before[0] < 2 or sum(before[1]) < max(2, before[0] // 2):
+        after_shape = shapes[index[k + 1]]
+        if after_shape != before_shape and patterns[after_shape, delimiter] != before:
+            continue
+        here = patterns[shapes[index[k]], delimiter]
+        if here == before:
             continue
         numbers_lost = any(b and not h for b, h in zip(before[1], here[1]))
         repeated_header = not any(here[1]) and seen_before(k)

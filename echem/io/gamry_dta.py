@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import decode, guess_decimal, head_text, to_float
+from echem.io._text import column_floats, decode, guess_decimal, head_text, split_lines, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "gamry-dta"
@@ -100,7 +100,7 @@ class _Table:
 
 
 def _split_lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
+    lines = split_lines(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -211,8 +211,13 @@ def _parse_date(date: str | None, time: str | None) -> tuple[str | None, str | N
         return None, f"DATE/TIME {date!r} {clock!r} not a valid date; start_time left empty"
 
 
-def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], bool]:
-    """Numeric columns of a table, and whether its last row was cut short.
+#: Columns the reader uses (the others, such as ``Over`` or ``IERange``, are not converted).
+_USED_COLUMNS = frozenset(_ZCURVE_COLUMNS) | frozenset(_CURVE_COLUMNS) | {"Temp", "Zphz"}
+
+
+def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], bool, int]:
+    """Numeric columns of a table (those the reader uses), whether its last row was cut
+    short, and the number of rows read.
 
     A row with fewer cells than there are column names is where the file was cut; it is
     dropped rather than read with missing or half-written numbers.
@@ -224,10 +229,13 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
         rows = rows[:-1]
         cut = True
     good = [r for r in rows if len(r) >= width]
+    cells = list(zip(*good))  # one tuple per column (at least ``width`` of them)
     columns: dict[str, np.ndarray] = {}
     for k, col in enumerate(table.names):
+        if col not in _USED_COLUMNS:
+            continue
         unit = table.units[k].strip().lower() if k < len(table.units) else ""
-        values = np.array([to_float(r[k], decimal) for r in good], dtype=float)
+        values = column_floats(cells[k], decimal) if good else np.array([], dtype=float)
         if col in _ZCURVE_COLUMNS or col in _CURVE_COLUMNS or col == "Temp":
             scale = _UNIT_SCALE.get(unit)
             if scale is None:
@@ -237,7 +245,7 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
                 )
             values = values * scale
         columns[col] = values
-    return columns, cut
+    return columns, cut, len(good)
 
 
 def _temperature(values: np.ndarray | None, warnings: list[str]) -> np.ndarray | None:
@@ -309,11 +317,10 @@ def parse(raw: bytes, name: str) -> Measurement:
             truncated = True
             warnings.append(f"{table.key}: table cut before its column names")
             continue
-        columns, cut = _table_values(table, decimal)
+        columns, cut, n = _table_values(table, decimal)
         if cut:
             truncated = True
             warnings.append(f"{table.key}: last row cut short and dropped")
-        n = len(next(iter(columns.values()))) if columns else 0
         if table.declared_rows is not None and n < table.declared_rows:
             truncated = True
             warnings.append(f"{table.key}: {n} of the {table.declared_rows} rows announced")
