@@ -346,6 +346,18 @@ def _split_bytes(raw: bytes) -> list[bytes]:
     return raw.split(b"\n")
 
 
+def line_shapes(lines: list[str]) -> list[bytes]:
+    """The shape of each line (:func:`_shapes`, in UTF-8): each run of digits written as ``0``.
+
+    What a line holds (how many cells, which are numbers) does not depend on its digits,
+    so a reader can classify each distinct shape once instead of each line.
+    """
+    shapes = _split_bytes(_shapes("\n".join(lines))) if lines else []
+    if len(shapes) != len(lines):  # lines holding line breaks themselves
+        shapes = [_shapes(line) for line in lines]
+    return shapes
+
+
 class _Patterns(dict):
     """``_row_pattern`` per (line shape in UTF-8, delimiter), each computed once."""
 
@@ -360,10 +372,7 @@ def table_delimiter(lines: list[str], window: int = 50) -> str | None:
     ``"\x00"`` when the end of the text is not a table of numbers.
     """
     tail = [line for line in lines[-window:] if line.strip()]
-    shapes = _split_bytes(_shapes("\n".join(tail))) if tail else []
-    if len(shapes) != len(tail):  # lines holding line breaks themselves
-        shapes = [_shapes(line) for line in tail]
-    return _table_delimiter(shapes, _Patterns())
+    return _table_delimiter(line_shapes(tail), _Patterns())
 
 
 def _table_delimiter(tail: list[bytes], patterns: _Patterns) -> str | None:

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import column_floats, decode, guess_decimal, head_text, technique_from_label
+from echem.io._text import column_floats, decode, guess_decimal, head_text, split_lines, technique_from_label
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "biologic-mpt"
@@ -453,7 +453,7 @@ def parse_header(header: Sequence[str], decimal: str) -> dict[str, Any]:
 
 
 def _split_lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
+    lines = split_lines(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -567,10 +567,11 @@ def parse(raw: bytes, name: str) -> Measurement:
                 "truncated or was edited, re-export it from EC-Lab"
             )
     wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | {_CYCLE_COLUMN}
+    cells = list(zip(*rows))  # one tuple per column (at least n_cols of them)
     columns: dict[str, np.ndarray] = {}
     for j, col in enumerate(names):
         if col in wanted and col not in columns:  # first of duplicated names (e.g. <I>/mA twice)
-            columns[col] = _floats([row[j] for row in rows], decimal)
+            columns[col] = _floats(list(cells[j]) if rows else [], decimal)
     if not ({"E_V", "I_A", "freq_Hz"} & set(select_columns(columns)[0])):
         raise ReaderError(
             f"no potential, current or frequency column among {names[:12]}; "

@@ -155,6 +155,43 @@ def _is_number(cell: str) -> bool:
     return not math.isnan(to_float(cell))
 
 
+def _numbers(lines: list[str], width: int) -> np.ndarray | None:
+    """The data table under the column line: one row per column, ``None`` if it has no row.
+
+    Blank lines are skipped; the table ends at the first line with fewer than ``width``
+    cells, or with text or NaN in one of its first ``width`` cells (a trailer or a cut line).
+    """
+    lines = [line for line in lines if line.strip()]
+    if lines:
+        # the common case: every line exactly ``width`` numbers, parsed in one go
+        joined = "\n".join(lines)
+        raw = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        commas = np.concatenate(([0], np.cumsum(raw == ord(","))))
+        breaks = np.flatnonzero(raw == ord("\n"))
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.append(breaks, raw.size)
+        if np.all(commas[ends] - commas[starts] == width - 1):
+            try:
+                values = np.array(list(map(float, joined.replace("\n", ",").split(","))), dtype=float)
+            except ValueError:
+                values = None
+            if values is not None and not np.isnan(values).any():
+                return values.reshape(len(lines), width).T.copy()
+    rows: list[list[float]] = []
+    for line in lines:
+        cells = line.split(",")
+        if len(cells) < width:
+            break
+        try:
+            values = list(map(float, cells[:width]))  # float() strips whitespace like to_float
+        except ValueError:
+            values = [to_float(c) for c in cells[:width]]  # quoted numbers, or text
+        if any(map(math.isnan, values)):
+            break
+        rows.append(values)
+    return np.array(rows, dtype=float).T.copy() if rows else None
+
+
 def parse(raw: bytes, name: str) -> Measurement:
     text = decode(raw).lstrip("\ufeff")
     lines = text.splitlines()
@@ -227,15 +264,8 @@ def parse(raw: bytes, name: str) -> Measurement:
 
     names = [_split_name(c) for c in lines[header_at].split(",") if c.strip()]
     meta["columns_as_written"] = [c.strip() for c in lines[header_at].split(",") if c.strip()]
-    rows = []
-    for line in lines[header_at + 1 :]:
-        cells = [c.strip() for c in line.split(",")]
-        if not line.strip():
-            continue
-        if len(cells) < len(names) or not all(_is_number(c) for c in cells[: len(names)]):
-            break  # trailer or a cut line: the table ends here
-        rows.append(cells[: len(names)])
-    if not rows:
+    table = _numbers(lines[header_at + 1 :], len(names))
+    if table is None:
         raise EmptyDataError(
             f"CHI file ({label}) has its column line but no data rows; re-export it from the CHI software"
         )
@@ -243,7 +273,7 @@ def parse(raw: bytes, name: str) -> Measurement:
     columns: dict[str, np.ndarray] = {}
     phase = None
     for k, (quantity, unit) in enumerate(names):
-        values = np.array([to_float(r[k]) for r in rows], dtype=float)
+        values = table[k]
         if quantity == "phase":
             phase = values
             continue

@@ -63,7 +63,8 @@ from datetime import datetime
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError, UnknownFormatError
-from echem.io._text import decode, guess_decimal, head_text, is_binary, technique_from_label, to_float
+from echem.io._text import (decode, guess_decimal, head_text, is_binary, line_shapes, technique_from_label,
+                            to_float)
 from echem.measurement import COLUMNS, Measurement, canonical_frame
 
 FORMAT = "generic-csv"
@@ -400,20 +401,30 @@ class _Table:
 def _find_table(lines: list[str]) -> _Table | None:
     """Locate the data block: the longest run of numeric rows of equal width."""
     best: tuple[int, int, _Table] | None = None
+    # 0: a line to classify, 1: blank, 2: a comment (ends a run of rows)
+    kinds = [1 if not line.strip() else 2 if line.lstrip().startswith("#") else 0 for line in lines]
+    # A line's cells and whether they are numbers do not depend on its digits: each line
+    # shape (runs of digits written as one 0) is classified once per delimiter.
+    shapes = line_shapes(lines)
     for rank, delimiter in enumerate(_DELIMITERS):
         run_start, run_len, run_width = None, 0, 0
         best_here: tuple[int, int, int] | None = None  # (length, start, width)
-        for i, line in enumerate(lines):
-            if not line.strip() or line.lstrip().startswith("#"):
-                if run_len and line.strip():
+        classified: dict[bytes, tuple[bool, int]] = {}
+        for i, kind in enumerate(kinds):
+            if kind:
+                if kind == 2 and run_len:
                     run_start, run_len = None, 0
                 continue
-            cells = _cells(line, delimiter)
-            if _is_numeric_row(cells, delimiter):
-                if run_len and len(cells) == run_width:
+            found = classified.get(shapes[i])
+            if found is None:
+                cells = _cells(shapes[i].decode("utf-8", "surrogatepass"), delimiter)
+                found = classified[shapes[i]] = (_is_numeric_row(cells, delimiter), len(cells))
+            numeric, width = found
+            if numeric:
+                if run_len and width == run_width:
                     run_len += 1
                 else:
-                    run_start, run_len, run_width = i, 1, len(cells)
+                    run_start, run_len, run_width = i, 1, width
                 if best_here is None or run_len >= best_here[0]:
                     best_here = (run_len, run_start, run_width)
             else:
