@@ -32,7 +32,25 @@ def decode(raw: bytes) -> str:
 
 
 def decode_as(raw: bytes) -> tuple[str, str]:
-    """Like :func:`decode`, also returning the encoding used (for writing text back)."""
+    """Like :func:`decode`, also returning the encoding used (for writing text back).
+
+    The last file decoded is remembered: the reader, the damage check and the check for
+    a cut last row all decode the same bytes.
+    """
+    global _last_decoded
+    last = _last_decoded
+    if last is not None and last[0] is raw:
+        return last[1]
+    decoded = _decode_as(raw)
+    if type(raw) is bytes:  # immutable: the same object always holds the same text
+        _last_decoded = (raw, decoded)
+    return decoded
+
+
+_last_decoded: tuple[bytes, tuple[str, str]] | None = None
+
+
+def _decode_as(raw: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             return raw.decode(encoding, errors="replace"), encoding
@@ -166,6 +184,29 @@ def technique_from_name(name: str) -> str | None:
     return technique_from_label(label)
 
 
+def table_columns(lines: list[str], delimiter: str) -> list[list[str]] | None:
+    """The cells of ``lines`` split at ``delimiter`` (one ASCII character), column by column.
+
+    ``None`` unless every line has the same number of cells: then the caller splits line by
+    line. The lines are split in one go (joined, split once, every n-th cell taken); the
+    cells are as ``line.split(delimiter)`` gives them.
+    """
+    if not lines:
+        return None
+    joined = "\n".join(lines)
+    raw = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    breaks = np.flatnonzero(raw == 10)
+    if breaks.size != len(lines) - 1:
+        return None  # a line holding a line break itself
+    marks = np.flatnonzero(raw == ord(delimiter))
+    per_line = np.diff(np.searchsorted(marks, np.concatenate(([0], breaks, [raw.size]))))
+    if np.any(per_line != per_line[0]):
+        return None
+    width = int(per_line[0]) + 1
+    cells = joined.replace("\n", delimiter).split(delimiter)
+    return [cells[j::width] for j in range(width)]
+
+
 def split_line(line: str, delimiter: str | None) -> list[str]:
     """Split a data line; ``None`` splits on runs of whitespace."""
     if delimiter is None:
@@ -221,7 +262,7 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
     body = text.rstrip("\x00\x1a ")
     if not body or body.endswith(("\n", "\r")):
         return None
-    lines = [line for line in re.split(r"\r\n|\r|\n", body) if line.strip()]
+    lines = _last_lines(body, window + 1)
     if len(lines) < 2:
         return None
     last = lines[-1]
@@ -280,6 +321,17 @@ def incomplete_last_line(text: str, window: int = 30) -> str | None:
     if value / before > 5 or before / value > 5:
         return f"its last value {cell!r} looks cut (the row above has {rows[-1][j]!r})"
     return None
+
+
+def _last_lines(text: str, n: int) -> list[str]:
+    """The last ``n`` non-blank lines of ``text`` (all, if it has fewer), read from its end."""
+    size = 8192
+    while size < len(text):
+        lines = [line for line in split_lines(text[-size:])[1:] if line.strip()]  # [0] may be cut
+        if len(lines) >= n:
+            return lines[-n:]
+        size *= 8
+    return [line for line in split_lines(text) if line.strip()][-n:]
 
 
 def _shorter(shape: tuple[bool, int, bool, int], ref: tuple[bool, int, bool, int]) -> bool:

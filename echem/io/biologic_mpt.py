@@ -52,7 +52,8 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import column_floats, decode, guess_decimal, head_text, split_lines, technique_from_label
+from echem.io._text import (column_floats, decode, guess_decimal, head_text, split_lines, table_columns,
+                            technique_from_label)
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "biologic-mpt"
@@ -557,21 +558,23 @@ def parse(raw: bytes, name: str) -> Measurement:
             f"compensate the techniques run after it{applied}. Set instrument_ir_compensation "
             "(and ru_ohm if known) in sample.yaml for those files, and move this file out of raw/"
         )
-    rows = [line.split("\t") for line in data_lines]
     n_cols = len(names)
-    for i, row in enumerate(rows):
-        if len(row) < n_cols:
-            line_no = col_index + 2 + lines[col_index + 1 :].index(data_lines[i])
-            raise ReaderError(
-                f"data line {line_no} has {len(row)} of {n_cols} values; the file is "
-                "truncated or was edited, re-export it from EC-Lab"
-            )
+    cells = table_columns(data_lines, "\t")  # the common case: every row as wide
+    if cells is None or len(cells) < n_cols:
+        rows = [line.split("\t") for line in data_lines]
+        for i, row in enumerate(rows):
+            if len(row) < n_cols:
+                line_no = col_index + 2 + lines[col_index + 1 :].index(data_lines[i])
+                raise ReaderError(
+                    f"data line {line_no} has {len(row)} of {n_cols} values; the file is "
+                    "truncated or was edited, re-export it from EC-Lab"
+                )
+        cells = [list(column) for column in zip(*rows)]  # at least n_cols columns
     wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | {_CYCLE_COLUMN}
-    cells = list(zip(*rows))  # one tuple per column (at least n_cols of them)
     columns: dict[str, np.ndarray] = {}
     for j, col in enumerate(names):
         if col in wanted and col not in columns:  # first of duplicated names (e.g. <I>/mA twice)
-            columns[col] = _floats(list(cells[j]) if rows else [], decimal)
+            columns[col] = _floats(cells[j] if data_lines else [], decimal)
     if not ({"E_V", "I_A", "freq_Hz"} & set(select_columns(columns)[0])):
         raise ReaderError(
             f"no potential, current or frequency column among {names[:12]}; "

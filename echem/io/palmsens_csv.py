@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import decode, head_text, technique_from_label, to_float
+from echem.io._text import column_floats, decode, head_text, technique_from_label, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "palmsens-csv"
@@ -153,8 +153,8 @@ def parse(raw: bytes, name: str) -> Measurement:
     if label:
         meta["technique_label"] = label
 
-    rows = [ln.split(",") for ln in lines[first_data:]]
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    # rows with any cell that is not blank (commas removed, something is left)
+    rows = [ln.split(",") for ln in lines[first_data:] if ln.replace(",", "").strip()]
     if any(" / " in c for c in column_line):
         data = _named_table(column_line, rows, meta)
     else:
@@ -168,7 +168,11 @@ def parse(raw: bytes, name: str) -> Measurement:
 
 
 def _column(rows: list[list[str]], k: int) -> np.ndarray:
-    return np.array([to_float(r[k]) if k < len(r) else float("nan") for r in rows], dtype=float)
+    try:
+        cells = [r[k] for r in rows]
+    except IndexError:  # a shorter row: NaN there
+        return np.array([to_float(r[k]) if k < len(r) else float("nan") for r in rows], dtype=float)
+    return column_floats(cells)
 
 
 def _named_table(column_line: list[str], rows: list[list[str]], meta: dict[str, Any]) -> dict[str, Any]:
