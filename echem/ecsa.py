@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
+from echem.sweeps import turning_points
 
 # --------------------------------------------------------------------------- Cs table
 
@@ -152,44 +153,6 @@ def scan_rate_from_name(file_name: str) -> float | None:
     return values[0]
 
 
-def _turning_points(E: np.ndarray, tol_V: float) -> list[int]:
-    """Indices of the vertices of a potential sweep (zig-zag with hysteresis ``tol_V``).
-
-    A vertex is recorded only once the potential has moved back by more than
-    ``tol_V`` from its running extreme, so noise and staircase steps are not taken
-    for reversals.
-    """
-    n = len(E)
-    turns: list[int] = []
-    if n < 3:
-        return turns
-    direction = 0
-    hi = lo = ext = 0
-    for i in range(1, n):
-        e = E[i]
-        if direction == 0:
-            if e > E[hi]:
-                hi = i
-            if e < E[lo]:
-                lo = i
-            if E[hi] - E[lo] > tol_V:
-                direction = 1 if hi > lo else -1
-                ext = hi if direction == 1 else lo
-        elif direction == 1:
-            if e >= E[ext]:
-                ext = i
-            elif E[ext] - e > tol_V:
-                turns.append(ext)
-                direction, ext = -1, i
-        else:
-            if e <= E[ext]:
-                ext = i
-            elif e - E[ext] > tol_V:
-                turns.append(ext)
-                direction, ext = 1, i
-    return turns
-
-
 def _hysteresis_V(E: np.ndarray) -> float:
     """Reversal threshold: 2 % of the window, at least 0.5 mV."""
     finite = E[np.isfinite(E)]
@@ -202,7 +165,7 @@ def _segments(E: np.ndarray) -> list[tuple[int, int]]:
 
     Consecutive sweeps share their vertex point.
     """
-    turns = _turning_points(E, _hysteresis_V(E))
+    turns = turning_points(E, _hysteresis_V(E))
     bounds = [0, *turns, len(E) - 1]
     return [(a, b + 1) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
@@ -308,7 +271,7 @@ def split_cycles(E_V, cycle=None) -> np.ndarray:
     if ok.size < 3:
         return out
     Ef = E[ok]
-    turns = _turning_points(Ef, _hysteresis_V(Ef))
+    turns = turning_points(Ef, _hysteresis_V(Ef))
     # sweep number of each finite point: vertices passed strictly before it
     sweep = np.searchsorted(np.asarray(turns, dtype=np.int64), np.arange(Ef.size), side="left")
     cyc_f = sweep // 2 + 1

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import AnalysisError, MetadataError
+from echem.sweeps import turning_points
 
 #: Equilibrium potential of each reaction on the RHE scale, V.
 E_EQ_RHE_V = {"HER": 0.0, "OER": 1.23}
@@ -164,33 +165,7 @@ def split_sweeps(E_V, tol_V: float | None = None) -> list[Sweep]:
         return []
     E = E_all[idx]
     tol = reversal_tolerance_V(E) if tol_V is None else float(tol_V)
-    pivots = [0]
-    trend = 0
-    hi = lo = ext = 0
-    for i in range(1, E.size):
-        if trend == 0:
-            if E[i] > E[hi]:
-                hi = i
-            if E[i] < E[lo]:
-                lo = i
-            if E[hi] - E[lo] > tol:
-                trend, ext = (1, hi) if hi > lo else (-1, lo)
-                # a leading retreat (hi > lo: E first fell to lo) is its own sweep only if large
-                first = lo if trend > 0 else hi
-                if first > 0 and abs(E[first] - E[0]) > tol:
-                    pivots.append(first)
-        elif trend > 0:
-            if E[i] >= E[ext]:
-                ext = i
-            elif E[ext] - E[i] > tol:
-                pivots.append(ext)
-                trend, ext = -1, i
-        else:
-            if E[i] <= E[ext]:
-                ext = i
-            elif E[i] - E[ext] > tol:
-                pivots.append(ext)
-                trend, ext = 1, i
+    pivots = [0, *turning_points(E, tol)]
     if pivots[-1] != E.size - 1:
         pivots.append(E.size - 1)
     sweeps = []

@@ -9,42 +9,66 @@ from __future__ import annotations
 import numpy as np
 
 
+def turning_points(E_V: np.ndarray, tol_V: float) -> list[int]:
+    """Indices of the vertices of a potential record (a zig-zag filter with hysteresis).
+
+    A vertex is the running extreme of a sweep, recorded once the potential has moved back
+    from it by more than ``tol_V`` (V), so noise and staircase steps are never taken for
+    reversals. The first direction is set once the range seen so far exceeds ``tol_V``, so
+    a dip smaller than ``tol_V`` before the first sweep is not a vertex. ``E_V`` must be
+    finite.
+    """
+    E = np.asarray(E_V, dtype=float)
+    turns: list[int] = []
+    direction = 0
+    hi = lo = ext = 0
+    for i in range(1, E.size):
+        e = E[i]
+        if direction == 0:
+            if e > E[hi]:
+                hi = i
+            if e < E[lo]:
+                lo = i
+            if E[hi] - E[lo] > tol_V:
+                direction, ext = (1, hi) if hi > lo else (-1, lo)
+        elif direction > 0:
+            if e >= E[ext]:
+                ext = i
+            elif E[ext] - e > tol_V:
+                turns.append(ext)
+                direction, ext = -1, i
+        else:
+            if e <= E[ext]:
+                ext = i
+            elif e - E[ext] > tol_V:
+                turns.append(ext)
+                direction, ext = 1, i
+    return turns
+
+
 def sweep_segments(E_V: np.ndarray, tol_V: float | None = None) -> np.ndarray:
     """Index (0, 1, 2...) of the sweep segment each point belongs to.
 
-    A new segment starts after each turning point of the potential. A turn counts only
-    once the potential has come back by more than ``tol_V`` from its extreme (default:
-    five median steps or 0.5 % of the span, whichever is larger), so noise on a measured
-    potential does not split a sweep. The turning point belongs to the segment it ends.
+    A new segment starts after each turning point of the potential
+    (:func:`turning_points`; ``tol_V`` defaults to five median steps or 0.5 % of the span,
+    whichever is larger), so noise on a measured potential does not split a sweep. The
+    turning point belongs to the segment it ends; a non-finite potential takes the
+    segment of the point before it.
     """
     E = np.asarray(E_V, dtype=float)
     seg = np.zeros(E.size, dtype=np.int64)
-    if E.size < 3:
+    ok = np.flatnonzero(np.isfinite(E))
+    if ok.size < 3:
         return seg
+    Ef = E[ok]
     if tol_V is None:
-        steps = np.abs(np.diff(E))
-        steps = steps[np.isfinite(steps) & (steps > 0)]
+        steps = np.abs(np.diff(Ef))
+        steps = steps[steps > 0]
         median_step = float(np.median(steps)) if steps.size else 0.0
-        span = float(np.nanmax(E) - np.nanmin(E)) if np.isfinite(E).any() else 0.0
-        tol_V = max(5 * median_step, 0.005 * span)
-    k, direction = 0, 0
-    start = E[0]
-    extreme, extreme_at = E[0], 0
-    for i in range(1, E.size):
-        e = E[i]
-        if not np.isfinite(e):
-            seg[i] = k
-            continue
-        if direction == 0:
-            if abs(e - start) > tol_V:
-                direction = 1 if e > start else -1
-                extreme, extreme_at = e, i
-        elif (e - extreme) * direction >= 0:
-            extreme, extreme_at = e, i
-        elif abs(e - extreme) > tol_V:
-            k += 1
-            seg[extreme_at + 1 : i] = k
-            direction = -direction
-            extreme, extreme_at = e, i
-        seg[i] = k
-    return seg
+        tol_V = max(5 * median_step, 0.005 * float(np.ptp(Ef)))
+    turns = np.asarray(turning_points(Ef, tol_V), dtype=np.int64)
+    seg_f = np.searchsorted(turns, np.arange(Ef.size), side="left")
+    # each point takes the segment of the last finite point at or before it
+    last_ok = np.maximum.accumulate(np.where(np.isfinite(E), np.arange(E.size), -1))
+    at = np.searchsorted(ok, np.maximum(last_ok, ok[0]))
+    return seg_f[at].astype(np.int64)

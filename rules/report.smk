@@ -89,7 +89,7 @@ rule series_figures:
         members=lambda wc: shown_members(SERIES[wc.series]),
         cut=lambda wc: len(SERIES[wc.series]) > len(shown_members(SERIES[wc.series])),
         formats=config["report"]["formats"],
-        settings={k: v for k, v in config.items()},
+        settings={"lsv": config["lsv"]},  # only what the figures use: other keys (strict) must not redraw them
     log:
         RES / "logs" / "figures" / "{series}.log",
     run:
