@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
+from echem.jsonsafe import jsonable
 
 #: Boltzmann constant in eV/K (exact in the 2019 SI: k / e).
 K_B_EV_K = 8.617333262e-5
@@ -390,7 +391,9 @@ def arc_apex_frequency_Hz(fit_params, *, r_param: str = "R1", circuit: str | Non
     if not all(math.isfinite(v) and v > 0 for v in (r, q, n)):
         raise AnalysisError(f"non-physical arc parameters {r_param}={r:g}, {partner}: Q={q:g}, "
                             f"n={n:g}; check the EIS fit")
-    return 1.0 / (2 * math.pi * (r * q) ** (1.0 / n))
+    # in logs: (R*Q)**(1/n) overflows a float for a small n (a degenerate fit)
+    log_f = -math.log(2 * math.pi) - (math.log(r) + math.log(q)) / n
+    return math.exp(log_f) if log_f < 700 else math.inf
 
 
 def arc_in_range(fit_params, freq_Hz, *, r_param: str = "R1",
@@ -656,7 +659,7 @@ def fit_arrhenius(T_C, sigma_S_cm, sigma_err_S_cm=None, *, law: str = "sigma_T",
         "n_points": int(y.size),
         "packages": {p: im.version(p) for p in ("numpy", "lmfit")},
     }
-    audit = _jsonable(audit)
+    audit = jsonable(audit)
 
     return ArrheniusResult(
         law=law, Ea_eV=Ea, Ea_err_eV=Ea_err, prefactor=prefactor,
@@ -665,19 +668,3 @@ def fit_arrhenius(T_C, sigma_S_cm, sigma_err_S_cm=None, *, law: str = "sigma_T",
         ref_T_C=float(ref_T_C), sigma_ref_S_cm=sigma_ref, sigma_ref_err_S_cm=sigma_ref_err,
         n_points=int(y.size), r2=r2, excluded=excluded, audit=audit,
     )
-
-
-def _jsonable(obj):
-    """NaN/inf -> None, numpy scalars -> Python, recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj

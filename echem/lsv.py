@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import AnalysisError, MetadataError
+from echem.jsonsafe import jsonable
 from echem.sweeps import turning_points
 
 #: Equilibrium potential of each reaction on the RHE scale, V.
@@ -569,7 +570,7 @@ def analyse_lsv(
         **sel.info,
         "warnings": warnings,
     }
-    return LSVResult(rows=rows, curve=curve, audit=_jsonable(audit))
+    return LSVResult(rows=rows, curve=curve, audit=jsonable(audit))
 
 
 def current_at_overpotential(curve: pd.DataFrame, eta_mV: float, *, ru_err_ohm: float = 0.0,
@@ -619,19 +620,3 @@ def current_at_overpotential(curve: pd.DataFrame, eta_mV: float, *, ru_err_ohm: 
     ru_eta_mV = abs(value) * abs(float(ir_fraction)) * abs(float(ru_err_ohm or 0.0)) * 1e3
     err = math.hypot(err, abs(dI_deta) * ru_eta_mV)
     return float(value), float(err)
-
-
-def _jsonable(x):
-    """Plain Python types for json.dump; NaN/inf become None."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    return x

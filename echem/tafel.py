@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
+from echem.jsonsafe import jsonable
 
 GRID_DEC = 0.05
 MIN_POINTS = 5
@@ -211,7 +212,7 @@ def _result(x, y, eta_sel, audit) -> TafelResult:
         slope_mV_dec=float(b), slope_err_mV_dec=float(math.sqrt(vb)), intercept_mV=float(a),
         j0_mA_cm2=float(j0), j0_err_mA_cm2=float(j0_err),
         eta_lo_mV=float(np.min(eta_sel)), eta_hi_mV=float(np.max(eta_sel)),
-        r2=float(r2), n_points=int(x.size), audit=_jsonable(audit),
+        r2=float(r2), n_points=int(x.size), audit=jsonable(audit),
     )
 
 
@@ -401,18 +402,3 @@ def _choose(x: np.ndarray, y: np.ndarray, min_dec: float, r2min: float) -> dict[
     }
     return {"lo": float(sc["lo"][best]), "hi": float(sc["hi"][best]), "slope": float(sc["slope"][best]),
             "criterion": criterion, "alternatives": alternatives, "warnings": warnings}
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    return x

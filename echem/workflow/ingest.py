@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from echem.workflow.run import StageRun, dump_json, jsonable
+from echem.jsonsafe import jsonable
+from echem.workflow.run import StageRun, dump_json
 from echem.workflow.tables import atomic_write_bytes, atomic_write_text, write_csv
 
 MANIFEST_COLUMNS = ("file", "technique", "technique_source", "vendor", "format", "sha256", "rows",

@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from echem.errors import EchemError
+from echem.jsonsafe import jsonable
 from echem.workflow.tables import atomic_write_text, frame, write_csv
-
-
-def jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays, paths, datetimes and NaN into JSON-safe values."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def dump_json(obj: Any) -> str:
