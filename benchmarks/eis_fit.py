@@ -17,7 +17,15 @@ finite parameters with chi2 within 10x of the better of the two (i.e. it did not
 stop in a clearly wrong minimum). Times are CPU seconds per spectrum (the machine
 may be shared) with wall seconds beside them.
 
-Run: ``python benchmarks/eis_fit.py`` (add ``--repeat N`` to time N repetitions).
+Automatic circuit selection (``select_circuit(f, Z)`` over
+:data:`echem.eis.DEFAULT_CANDIDATES`, the workflow's path when no circuit is named)
+is timed on the same spectra and on the demo spectra of ``raw/`` (synthetic EC-Lab,
+Gamry and CSV exports: catalyst and solid-electrolyte film spectra); the chosen
+circuit and its chi2 are printed beside the time.
+
+Run: ``python benchmarks/eis_fit.py`` (add ``--repeat N`` to time N repetitions,
+``--no-reference`` to skip the impedance.py fits, ``--no-demo`` / ``--no-select``
+to skip the demo spectra / the selection timing).
 """
 
 from __future__ import annotations
@@ -42,6 +50,24 @@ CORPUS = Path(os.environ.get("ECHEM_CORPUS", ROOT.parent / "shared" / "corpus"))
 EIS_TECHNIQUES = ("EIS", "PEIS", "GEIS", "ZIR")
 
 
+def spectra_of(path):
+    """(label, freq_Hz, Z) per cycle of one file."""
+    m = read(path)
+    d = m.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
+    groups = [("", d)] if "cycle" not in d.columns else [(f"#{c}", g) for c, g in d.groupby("cycle")]
+    for label, g in groups:
+        f = g["freq_Hz"].to_numpy(float)
+        yield label, f, g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float)
+
+
+def demo_spectra():
+    """(name, freq_Hz, Z) of every impedance spectrum of the demo data in raw/."""
+    for path in sorted((ROOT / "raw").glob("*/*")):
+        if path.name.startswith(("eis", "peis")) and path.suffix.lower() in (".mpt", ".csv", ".dta"):
+            for label, f, Z in spectra_of(path):
+                yield f"{path.parent.name}/{path.name}{label}", f, Z
+
+
 def corpus_spectra():
     rows = list(csv.DictReader((CORPUS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
     seen = set()
@@ -51,16 +77,12 @@ def corpus_spectra():
             continue
         seen.add(file)
         try:
-            m = read(CORPUS / file)
+            groups = list(spectra_of(CORPUS / file))
         except Exception as exc:  # report, do not benchmark
             yield file, None, None, None, f"{type(exc).__name__}: {exc}"
             continue
-        d = m.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
-        groups = [("", d)] if "cycle" not in d.columns else [(f"#{c}", g) for c, g in d.groupby("cycle")]
         circuit = eis.FILM_CIRCUIT if file.startswith("Sheyigold_EISFitpython/") else eis.CATALYST_CIRCUIT
-        for label, g in groups:
-            f = g["freq_Hz"].to_numpy(float)
-            Z = g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float)
+        for label, f, Z in groups:
             yield file + label, f, Z, circuit, None
 
 
@@ -85,10 +107,30 @@ def timed(fn, repeat):
     return out, (time.process_time() - c0) / repeat, (time.perf_counter() - w0) / repeat
 
 
+def timed_select(f, Z, repeat):
+    """(chosen circuit and its chi2, or error text; CPU s) of select_circuit with the default candidates."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            (fit, _), cpu, _ = timed(lambda: eis.select_circuit(f, Z), repeat)
+            return f"{fit.circuit} (chi2 {fit.chi2:.3e})", cpu
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports failures
+            return f"error: {exc}"[:60], np.nan
+
+
+def summary(label, values):
+    values = np.asarray(values, float)
+    return (f"{label:34s} median {np.nanmedian(values):.4f}  mean {np.nanmean(values):.4f}  "
+            f"p90 {np.nanpercentile(values, 90):.4f}  max {np.nanmax(values):.4f}  (n={np.isfinite(values).sum()})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=1, help="repetitions per spectrum for timing")
     ap.add_argument("--maxfev", type=int, default=2000, help="impedance.py curve_fit maxfev (its default: 100000)")
+    ap.add_argument("--no-reference", action="store_true", help="skip the impedance.py reference fits")
+    ap.add_argument("--no-select", action="store_true", help="skip timing select_circuit")
+    ap.add_argument("--no-demo", action="store_true", help="skip the demo spectra of raw/")
     args = ap.parse_args(argv)
     if not (CORPUS / "MANIFEST.tsv").is_file():
         print(f"corpus not found at {CORPUS}; set ECHEM_CORPUS")
@@ -113,25 +155,29 @@ def main(argv=None) -> int:
                 ok_e, chi_e, ce, we, kk = False, np.nan, np.nan, np.nan, f"error {exc}"
                 ff, zz = f, Z
         try:
+            if args.no_reference:
+                raise RuntimeError("skipped")
             (chi_i, _), ci, wi = timed(lambda: impedance_py_fit(ff, zz, circuit, args.maxfev), args.repeat)
         except Exception:  # noqa: BLE001
             ok_i, chi_i, ci, wi = False, np.nan, np.nan, np.nan
+        chosen, cs = timed_select(f, Z, args.repeat) if not args.no_select else ("", np.nan)
         rows.append(dict(name=name, circuit=circuit, n=len(ff), chi_e=chi_e, chi_i=chi_i, ce=ce, we=we, ci=ci, wi=wi,
-                         ok_e=ok_e, ok_i=ok_i, kk=kk))
+                         ok_e=ok_e, ok_i=ok_i, kk=kk, chosen=chosen, cs=cs))
 
     for r in rows:
         best = np.nanmin([r["chi_e"], r["chi_i"]])
         r["ok_e"] = r["ok_e"] and np.isfinite(r["chi_e"]) and r["chi_e"] <= 10 * best
         r["ok_i"] = r["ok_i"] and np.isfinite(r["chi_i"]) and r["chi_i"] <= 10 * best
 
-    head = f"{'spectrum':58s} {'N':>3s} {'chi2 echem':>11s} {'chi2 imp.py':>11s} {'ratio':>7s} {'cpu echem':>9s} {'cpu imp.py':>10s} {'speedup':>7s}  KK"
+    head = f"{'spectrum':58s} {'N':>3s} {'chi2 echem':>11s} {'chi2 imp.py':>11s} {'ratio':>7s} {'cpu echem':>9s} {'cpu imp.py':>10s} {'speedup':>7s}  KK    {'cpu select':>10s} chosen"
     print(head)
     print("-" * len(head))
     for r in rows:
         ratio = r["chi_e"] / r["chi_i"] if np.isfinite(r["chi_i"]) else np.nan
         print(
             f"{r['name'][:58]:58s} {r['n']:3d} {r['chi_e']:11.4e} {r['chi_i']:11.4e} {ratio:7.3f} "
-            f"{r['ce']*1000:7.1f}ms {r['ci']*1000:8.1f}ms {r['ci']/r['ce']:6.1f}x  {r['kk']}"
+            f"{r['ce']*1000:7.1f}ms {r['ci']*1000:8.1f}ms {r['ci']/r['ce']:6.1f}x  {r['kk']:4s}  "
+            f"{r['cs']*1000:8.1f}ms {r['chosen']}"
         )
     n = len(rows)
     ce = np.array([r["ce"] for r in rows]); ci = np.array([r["ci"] for r in rows])
@@ -150,6 +196,32 @@ def main(argv=None) -> int:
     print(f"echem chi2 <= impedance.py chi2 (+0.01 %): {better}/{n}; less than half: {much_better}/{n}")
     for name, err in skipped:
         print(f"skipped {name}: {err[:120]}")
+
+    print()
+    print("CPU s per spectrum (corpus):")
+    print(summary("  fit_spectrum (default circuit)", ce))
+    if not args.no_select:
+        print(summary("  select_circuit (all candidates)", [r["cs"] for r in rows]))
+    if not args.no_demo:
+        demo = []
+        for name, f, Z in demo_spectra():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                circuit = eis.FILM_CIRCUIT if name.startswith("LLZO") else eis.CATALYST_CIRCUIT
+                try:
+                    _, cf, _ = timed(lambda: eis.fit_spectrum(f, Z, circuit), args.repeat)
+                except Exception:  # noqa: BLE001
+                    cf = np.nan
+            chosen, cs = timed_select(f, Z, args.repeat) if not args.no_select else ("", np.nan)
+            demo.append((name, cf, cs, chosen))
+        print()
+        print(f"demo spectra of raw/: {len(demo)}")
+        for name, cf, cs, chosen in demo:
+            print(f"  {name:40s} fit {cf*1000:7.1f}ms  select {cs*1000:7.1f}ms  {chosen}")
+        print("CPU s per spectrum (demo):")
+        print(summary("  fit_spectrum (default circuit)", [d[1] for d in demo]))
+        if not args.no_select:
+            print(summary("  select_circuit (all candidates)", [d[2] for d in demo]))
     return 0
 
 

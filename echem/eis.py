@@ -75,96 +75,119 @@ EXPONENT_SUSPICIOUS = 0.5
 # --------------------------------------------------------------------------------------
 
 
-def _ln_jw(w):
-    return np.log(w) + 0.5j * np.pi
+class _Omega:
+    """Angular frequencies ω (rad/s) and the factors of ω the elements use, each computed
+    once per frequency set (a fit evaluates the circuit hundreds of times at one set)."""
+
+    def __init__(self, omega: np.ndarray):
+        self.w = omega
+
+    @functools.cached_property
+    def lj(self):  # ln(jω)
+        return np.log(self.w) + 0.5j * np.pi
+
+    @functools.cached_property
+    def jw(self):
+        return 1j * self.w
+
+    @functools.cached_property
+    def inv_jw(self):
+        return 1.0 / (1j * self.w)
+
+    @functools.cached_property
+    def warburg(self):  # (1 − j)/√ω
+        return (1 - 1j) / np.sqrt(self.w)
 
 
-def _el_R(p, w):
-    return np.full(w.shape, p[0], dtype=complex), [np.ones(w.shape, dtype=complex)]
+# Each element: f(p, om) -> (Z, [dZ/dp_j] or None) with p the element's parameters
+# (python floats) and om an _Omega. A bare R returns scalars (broadcast by the caller).
 
 
-def _el_C(p, w):
-    Z = 1.0 / (1j * w * p[0])
+def _el_R(p, om):
+    return p[0], [1.0]
+
+
+def _el_C(p, om):
+    Z = om.inv_jw / p[0]
     return Z, [-Z / p[0]]
 
 
-def _el_L(p, w):
-    return 1j * w * p[0], [1j * w]
+def _el_L(p, om):
+    return om.jw * p[0], [om.jw]
 
 
-def _el_W(p, w):
-    d = (1 - 1j) / np.sqrt(w)
-    return p[0] * d, [d]
+def _el_W(p, om):
+    return p[0] * om.warburg, [om.warburg]
 
 
-def _el_Wo(p, w):
+def _el_Wo(p, om):
     z0, tau = p
-    s = np.sqrt(1j * w * tau)
+    s = np.sqrt(om.jw * tau)
     t = np.tanh(s)
     g = 1.0 / (s * t)
     dg_ds = -(t + s * (1 - t * t)) * g * g
     return z0 * g, [g, z0 * dg_ds * s / (2 * tau)]
 
 
-def _el_Ws(p, w):
+def _el_Ws(p, om):
     z0, tau = p
-    s = np.sqrt(1j * w * tau)
+    s = np.sqrt(om.jw * tau)
     t = np.tanh(s)
     g = t / s
     dg_ds = (s * (1 - t * t) - t) / (s * s)
     return z0 * g, [g, z0 * dg_ds * s / (2 * tau)]
 
 
-def _el_CPE(p, w):
+def _el_CPE(p, om):
     q, a = p
-    lj = _ln_jw(w)
+    lj = om.lj
     Z = np.exp(-a * lj) / q
     return Z, [-Z / q, -Z * lj]
 
 
-def _el_La(p, w):
+def _el_La(p, om):
     L, a = p
-    lj = math.log(L) + _ln_jw(w)
+    lj = math.log(L) + om.lj
     Z = np.exp(a * lj)
     return Z, [a * Z / L, Z * lj]
 
 
-def _el_G(p, w):
+def _el_G(p, om):
     r, t = p
-    u = 1 + 1j * w * t
+    u = 1 + om.jw * t
     su = np.sqrt(u)
-    return r / su, [1 / su, -0.5 * r * 1j * w / (u * su)]
+    return r / su, [1 / su, -0.5 * r * om.jw / (u * su)]
 
 
-def _el_K(p, w):
+def _el_K(p, om):
     r, t = p
-    u = 1 + 1j * w * t
-    return r / u, [1 / u, -r * 1j * w / (u * u)]
+    u = 1 + om.jw * t
+    return r / u, [1 / u, -r * om.jw / (u * u)]
 
 
-def _el_Zarc(p, w):
+def _el_Zarc(p, om):
     r, t, g = p
-    lj = math.log(t) + _ln_jw(w)
+    lj = math.log(t) + om.lj
     v = np.exp(g * lj)
     d = 1 + v
     return r / d, [1 / d, -r * g * v / (t * d * d), -r * v * lj / (d * d)]
 
 
-def _el_Gs(p, w):
+def _el_Gs(p, om):
     r, t, phi = p
-    u = np.sqrt(1 + 1j * w * t)
+    u = np.sqrt(1 + om.jw * t)
     return r / (u * np.tanh(phi * u)), None
 
 
-def _el_TLMQ(p, w):
+def _el_TLMQ(p, om):
     rion, qs, gamma = p
-    zs = 1.0 / (qs * np.exp(gamma * _ln_jw(w)))
+    zs = 1.0 / (qs * np.exp(gamma * om.lj))
     return np.sqrt(rion * zs) / np.tanh(np.sqrt(rion / zs)), None
 
 
-def _el_T(p, w):
+def _el_T(p, om):
     A, B, a, b = p
-    beta = np.sqrt(a + 1j * w * b)
+    beta = np.sqrt(a + om.jw * b)
     with np.errstate(over="ignore"):
         sinh = np.where(beta.real < 100, np.sinh(beta), 1e10)
     return A / (beta * np.tanh(beta)) + B / (beta * sinh), None
@@ -175,7 +198,7 @@ class _Element:
     n: int
     units: tuple[str, ...]
     kinds: tuple[str, ...]  # "pos": positive, fitted as log; "exp": exponent in [EXPONENT_MIN, 1]
-    func: Callable  # (params, omega) -> (Z, [dZ/dp_j] or None)
+    func: Callable  # (params, _Omega) -> (Z, [dZ/dp_j] or None)
 
 
 ELEMENTS: dict[str, _Element] = {
@@ -209,8 +232,8 @@ def _impedance_py_element(kind: str) -> _Element:
         )
     func = circuit_elements[kind]
 
-    def call(p, w):
-        return np.asarray(func([float(x) for x in p], (w / (2 * np.pi)).tolist()), complex), None
+    def call(p, om):
+        return np.asarray(func([float(x) for x in p], (om.w / (2 * np.pi)).tolist()), complex), None
 
     return _Element(func.num_params, tuple(func.units), ("pos",) * func.num_params, call)
 
@@ -275,7 +298,13 @@ def parse_circuit(circuit: str):
 
 
 class CircuitModel:
-    """A compiled circuit: parameter names/units and Z(params, f) with its Jacobian."""
+    """A compiled circuit: parameter names/units and Z(params, f) with its Jacobian.
+
+    The tree is compiled once into nested closures (no per-call parsing or name
+    lookups). Each subtree's parameters are contiguous in impedance.py order, so
+    the Jacobian rows of a parallel branch are a slice: for Z = 1/ΣY_i,
+    dZ/dθ = (Z/Z_i)² dZ_i/dθ is applied to that slice in place.
+    """
 
     def __init__(self, circuit: str):
         self.circuit = circuit.replace(" ", "")
@@ -287,6 +316,7 @@ class CircuitModel:
         self.elements: dict[str, tuple[_Element, int]] = {}  # name -> (spec, first index)
         self._collect(self.tree)
         self.n_params = len(self.names)
+        self._run = self._compile(self.tree)
 
     def _collect(self, node):
         if node[0] == "e":
@@ -304,43 +334,60 @@ class CircuitModel:
             for child in node[1]:
                 self._collect(child)
 
-    # Z and dZ/dp. ``jac`` is a (P, N) complex array filled in place.
-    def _eval(self, node, p, w, jac):
+    def _span(self, node) -> tuple[int, int]:
+        """(first, end) parameter index of a subtree (contiguous by construction)."""
+        idx = self._indices(node)
+        return (idx[0], idx[-1] + 1) if idx else (0, 0)
+
+    def _compile(self, node) -> Callable:
+        """run(p, om, jac) -> Z: p a list of floats, om an _Omega, jac a (P, N) complex
+        array filled in place (or None)."""
         if node[0] == "e":
             spec, i0 = self.elements[node[1]]
-            pe = p[i0 : i0 + spec.n]
-            Z, dZ = spec.func(pe, w)
-            if jac is not None:
-                if dZ is None:
-                    dZ = []
-                    for j in range(spec.n):
-                        q = np.array(pe, float)
-                        h = 1e-6 * q[j]
-                        q[j] += h
-                        Zh, _ = spec.func(q, w)
-                        dZ.append((Zh - Z) / h)
-                for j in range(spec.n):
-                    jac[i0 + j] = dZ[j]
-            return Z
-        children = node[1]
+            n, func = spec.n, spec.func
+
+            def element(p, om, jac):
+                pe = p[i0 : i0 + n]
+                Z, dZ = func(pe, om)
+                if jac is not None:
+                    if dZ is None:  # no analytic derivative: forward differences
+                        dZ = []
+                        for j in range(n):
+                            q = list(pe)
+                            h = 1e-6 * q[j]
+                            q[j] += h
+                            dZ.append((func(q, om)[0] - Z) / h)
+                    for j in range(n):
+                        jac[i0 + j] = dZ[j]
+                return Z
+
+            return element
+        children = [self._compile(child) for child in node[1]]
         if node[0] == "s":
-            Z = 0
-            for child in children:
-                Z = Z + self._eval(child, p, w, jac)
+
+            def series(p, om, jac):
+                Z = children[0](p, om, jac)
+                for child in children[1:]:
+                    Z = Z + child(p, om, jac)
+                return Z
+
+            return series
+        spans = [self._span(child) for child in node[1]]
+
+        def parallel(p, om, jac):
+            parts = [child(p, om, jac) for child in children]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                Y = 0.0
+                for z in parts:
+                    Y = Y + 1.0 / np.asarray(z) if isinstance(z, float) else Y + 1.0 / z
+                Z = 1.0 / Y
+                if jac is not None:
+                    for (a, b), z in zip(spans, parts):
+                        if b > a:
+                            jac[a:b] *= (Z / z) ** 2
             return Z
-        # parallel: Z = 1/ΣY_i, dZ/dθ = Z² (dZ_i/dθ)/Z_i²
-        parts = []
-        for child in children:
-            parts.append(self._eval(child, p, w, jac))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            Y = sum(1.0 / z for z in parts)
-            Z = 1.0 / Y
-            if jac is not None:
-                for child, z in zip(children, parts):
-                    idx = self._indices(child)
-                    if idx:
-                        jac[idx] *= (Z / z) ** 2
-        return Z
+
+        return parallel
 
     def _indices(self, node) -> list[int]:
         if node[0] == "e":
@@ -351,23 +398,36 @@ class CircuitModel:
             out.extend(self._indices(child))
         return out
 
-    def impedance(self, params: Sequence[float], freq_Hz: np.ndarray) -> np.ndarray:
-        """Z (Ohm, complex) at ``freq_Hz`` for parameters in impedance.py order."""
-        w = 2 * np.pi * np.asarray(freq_Hz, float)
-        p = np.asarray(params, float)
+    def _check(self, p) -> list[float]:
+        p = np.asarray(p, float).ravel()
         if p.size != self.n_params:
             raise AnalysisError(
                 f"circuit {self.circuit} has {self.n_params} parameters ({', '.join(self.names)}), "
                 f"got {p.size} values"
             )
-        Z = self._eval(self.tree, p, w, None)
-        return np.broadcast_to(Z, w.shape).astype(complex)
+        return p.tolist()
+
+    def evaluate(self, params, om: _Omega, jac: np.ndarray | None = None) -> np.ndarray:
+        """Z (complex, shape of ``om.w``) and, when ``jac`` is given, dZ/dp written into it."""
+        Z = self._run(params, om, jac)
+        if np.ndim(Z) == 0:  # a circuit of resistors
+            Z = np.full(om.w.shape, Z, dtype=complex)
+        return Z
+
+    def impedance(self, params: Sequence[float], freq_Hz: np.ndarray) -> np.ndarray:
+        """Z (Ohm, complex) at ``freq_Hz`` for parameters in impedance.py order."""
+        w = 2 * np.pi * np.asarray(freq_Hz, float)
+        p = self._check(params)
+        with np.errstate(all="ignore"):
+            return np.asarray(self.evaluate(p, _Omega(w)), complex).reshape(w.shape)
 
     def impedance_jac(self, params: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Z, dZ/dp) at angular frequencies ``omega``; dZ/dp has shape (P, N)."""
-        jac = np.zeros((self.n_params, omega.size), complex)
-        Z = self._eval(self.tree, np.asarray(params, float), omega, jac)
-        return np.broadcast_to(Z, omega.shape).astype(complex), jac
+        omega = np.asarray(omega, float)
+        jac = np.empty((self.n_params, omega.size), complex)
+        with np.errstate(all="ignore"):
+            Z = self.evaluate(self._check(params), _Omega(omega), jac)
+        return np.asarray(Z, complex), jac
 
     def series_resistor(self) -> str | None:
         """Name of the first bare R directly in the top-level series chain, if any."""
@@ -656,16 +716,26 @@ def _versions() -> dict[str, str]:
 
 
 class _Problem:
-    """Least-squares problem in fit space x: log p for positive parameters, p for exponents."""
+    """Least-squares problem in fit space x: log p for positive parameters, p for exponents.
+
+    Residuals are interleaved (Re, Im per point). ``resid`` evaluates the circuit and
+    its Jacobian together and keeps the Jacobian for the ``jac`` call that the
+    optimiser makes at the same x after accepting a step (one circuit pass per step).
+    """
 
     def __init__(self, model: CircuitModel, f, Z, weighting, lo, hi):
         self.model = model
+        self.f = f
         self.omega = 2 * np.pi * f
+        self.om = _Omega(self.omega)
         self.Z = Z
         self.w_re, self.w_im = _weights(Z, weighting)
+        # one weight per point for both components (modulus, unit): complex arithmetic
+        self.w = self.w_re if weighting != "proportional" else None
         self.is_log = np.array([k == "pos" for k in model.kinds])
         self.lo = np.where(self.is_log, np.log(np.maximum(lo, 1e-300)), lo)
         self.hi = np.where(self.is_log, np.log(hi), hi)
+        self._last = None  # (x, p, dZ/dp) of the last resid call
 
     def to_x(self, p):
         p = np.asarray(p, float)
@@ -677,33 +747,57 @@ class _Problem:
     def to_p(self, x):
         return np.where(self.is_log, np.exp(x), x)
 
-    def resid(self, x):
+    def _model(self, x, with_jac: bool):
+        p = self.to_p(x)
+        jac = np.empty((self.model.n_params, self.omega.size), complex) if with_jac else None
         with np.errstate(all="ignore"):
-            Zm = self.model.impedance(self.to_p(x), self.omega / (2 * np.pi))
+            Zm = self.model.evaluate(p.tolist(), self.om, jac)
+        return p, Zm, jac
+
+    def _resid(self, Zm):
         d = Zm - self.Z
-        r = np.concatenate([d.real * self.w_re, d.imag * self.w_im])
-        return np.where(np.isfinite(r), r, 1e10)
+        if self.w is not None:
+            r = (d * self.w).view(np.float64)
+        else:
+            r = np.empty(2 * d.size)
+            r[0::2] = d.real * self.w_re
+            r[1::2] = d.imag * self.w_im
+        return r if np.isfinite(r).all() else np.where(np.isfinite(r), r, 1e10)
+
+    def resid(self, x):
+        p, Zm, jac = self._model(x, True)
+        self._last = (np.array(x, float), p, jac)
+        return self._resid(Zm)
 
     def jac(self, x):
-        p = self.to_p(x)
-        with np.errstate(all="ignore"):
-            _, J = self.model.impedance_jac(p, self.omega)
+        last = self._last
+        if last is not None and np.array_equal(last[0], x):
+            _, p, J = last
+        else:
+            p, _, J = self._model(x, True)
         J = J * np.where(self.is_log, p, 1.0)[:, None]
-        out = np.concatenate([J.real * self.w_re, J.imag * self.w_im], axis=1).T
-        return np.where(np.isfinite(out), out, 0.0)
+        if self.w is not None:
+            J *= self.w
+            out = J.view(np.float64).T
+        else:
+            out = np.empty((J.shape[0], 2 * J.shape[1]))
+            out[:, 0::2] = J.real * self.w_re
+            out[:, 1::2] = J.imag * self.w_im
+            out = out.T
+        return out if np.isfinite(out).all() else np.where(np.isfinite(out), out, 0.0)
 
     def cost(self, p) -> float:
-        r = self.resid(self.to_x(p))
+        r = self._resid(self._model(self.to_x(p), False)[1])
         return float(r @ r)
 
 
 def _local_fit(problem: _Problem, p0, max_nfev: int):
+    """scipy's trust-region reflective least squares from ``p0`` (physical units), in fit space."""
     from scipy.optimize import least_squares
 
-    x0 = problem.to_x(p0)
-    res = least_squares(
+    return least_squares(
         problem.resid,
-        x0,
+        problem.to_x(p0),
         jac=problem.jac,
         bounds=(problem.lo, problem.hi),
         method="trf",
@@ -713,7 +807,6 @@ def _local_fit(problem: _Problem, p0, max_nfev: int):
         gtol=1e-10,
         max_nfev=max_nfev,
     )
-    return res
 
 
 def _unstick(problem: _Problem, res, start, max_nfev: int):
@@ -734,7 +827,9 @@ def _unstick(problem: _Problem, res, start, max_nfev: int):
         res2 = _local_fit(problem, problem.to_p(x), max_nfev)
     except (ValueError, FloatingPointError, np.linalg.LinAlgError):
         return res
-    return res2 if res2.cost < res.cost else res
+    best = res2 if res2.cost < res.cost else res
+    best.nfev = res.nfev + res2.nfev  # both runs count
+    return best
 
 
 def _stderr(problem: _Problem, res) -> np.ndarray:
@@ -887,13 +982,84 @@ def fit_spectrum(
     )
 
 
-def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, bounds, initial_guess, max_nfev, t_start):
-    """Multi-start fit of prepared data (sorted, trimmed, KK-tested): the body of fit_spectrum."""
+class _Search:
+    """A resumable multi-start fit of one circuit to prepared data.
+
+    Starts are tried in order; the search is *done* once chi2 is within
+    ``floor`` (1.5× the Lin-KK noise floor: no circuit can do much better) or
+    after :data:`PATIENCE` starts in a row that do not improve chi2 by 0.1 %.
+    ``run(n)`` tries starts until n have been tried in total, so a search run
+    with 1 start and later with 3 ends exactly where one run with 3 would.
+    """
+
+    def __init__(self, problem: _Problem, candidates: list, floor: float, max_nfev: int):
+        self.problem = problem
+        self.candidates = candidates
+        self.floor = floor
+        self.max_nfev = max_nfev
+        self.starts: list[dict] = []
+        self.best = None  # (chi2, res, start values, explanation)
+        self.stale = 0
+        self.next = 0
+        self.stopped = False  # a stopping rule fired
+        self.cpu_s = 0.0
+        self.nfev = 0
+
+    def complete(self, n_starts: int) -> bool:
+        """Whether more starts would be tried with a budget of ``n_starts``."""
+        return self.stopped or self.next >= min(max(n_starts, 1), len(self.candidates))
+
+    def run(self, n_starts: int) -> "_Search":
+        t0 = time.process_time()
+        problem, model = self.problem, self.problem.model
+        while not self.complete(n_starts):
+            values, how = self.candidates[self.next]
+            self.next += 1
+            label = how.get("label", how.get("method"))
+            try:
+                res = _local_fit(problem, values, self.max_nfev)
+                if res.status == 0:
+                    res = _unstick(problem, res, values, self.max_nfev)
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                self.starts.append({"start": label, "error": str(exc)})
+                continue
+            self.nfev += int(res.nfev)
+            c2 = chi2_modulus(problem.Z, problem._model(res.x, False)[1], model.n_params)
+            self.starts.append(
+                {
+                    "start": label,
+                    "initial": [float(v) for v in values],
+                    "chi2": c2,
+                    "nfev": int(res.nfev),
+                    "status": int(res.status),
+                }
+            )
+            best = self.best
+            if np.isfinite(c2) and (best is None or c2 < best[0]):
+                self.stale = 0 if best is None or c2 < (1 - 1e-3) * best[0] else self.stale + 1
+                self.best = (c2, res, values, how)
+            else:
+                self.stale += 1
+            if self.best is not None and self.best[0] <= self.floor:
+                self.stopped = True  # as good as a KK-compliant fit: no better minimum to find
+            elif self.stale >= PATIENCE:
+                self.stopped = True  # further starts keep landing in the same minimum
+        self.cpu_s += time.process_time() - t0
+        return self
+
+    def at_bound(self) -> list[str]:
+        res, pr = self.best[1], self.problem
+        return [
+            n
+            for n, x, a, b in zip(pr.model.names, res.x, pr.lo, pr.hi)
+            if abs(x - a) <= 1e-6 * max(1.0, abs(a)) or abs(x - b) <= 1e-6 * max(1.0, abs(b))
+        ]
+
+
+def _search_for(model, f, Zd, kk_res, *, weighting, n_starts, bounds, initial_guess, max_nfev, features=None):
+    """The bounds, the problem and the ordered starts of one circuit: a :class:`_Search`."""
     from echem.eis_guess import guess_candidates
 
-    notes = list(notes)
-    trimmed = list(trimmed)
-    kk_ok = kk["ok"]
     if bounds is None:
         lo, hi = default_bounds(model.circuit, f, Zd)
         bounds_source = "default_bounds (data scales)"
@@ -906,6 +1072,7 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
         lo = [max(v, 1e-300) if k == "pos" else v for v, k in zip(lo, model.kinds)]
         bounds_source = "user"
     problem = _Problem(model, f, Zd, weighting, np.array(lo), np.array(hi))
+    problem.bounds = (lo, hi, bounds_source)
 
     if initial_guess is not None:
         if len(initial_guess) != model.n_params:
@@ -914,63 +1081,43 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
                 f"{model.n_params} ({', '.join(model.names)})"
             )
         candidates = [(list(map(float, initial_guess)), {"method": "user"})]
-        candidates += guess_candidates(f, Zd, model.circuit)[: max(n_starts - 1, 0)]
+        candidates += guess_candidates(f, Zd, model.circuit, features)[: max(n_starts - 1, 0)]
     else:
-        candidates = guess_candidates(f, Zd, model.circuit)
+        candidates = guess_candidates(f, Zd, model.circuit, features)
     # data-derived starts in order of their starting cost (a user guess stays first)
     head = 1 if initial_guess is not None else 0
     rest = sorted(candidates[head:], key=lambda c: problem.cost(c[0]))
-    candidates = candidates[:head] + rest
+    return _Search(problem, candidates[:head] + rest, 1.5 * kk_res.chi2, max_nfev)
 
-    floor = 1.5 * kk_res.chi2
-    stale = 0
-    starts = []
-    best = None
-    for values, how in candidates[: max(n_starts, 1)]:
-        try:
-            res = _local_fit(problem, values, max_nfev)
-            if res.status == 0:
-                res = _unstick(problem, res, values, max_nfev)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            starts.append({"start": how.get("label", how.get("method")), "error": str(exc)})
-            continue
-        p = problem.to_p(res.x)
-        Zm = model.impedance(p, f)
-        c2 = chi2_modulus(Zd, Zm, model.n_params)
-        starts.append(
-            {
-                "start": how.get("label", how.get("method")),
-                "initial": [float(v) for v in values],
-                "chi2": c2,
-                "nfev": int(res.nfev),
-                "status": int(res.status),
-            }
-        )
-        if np.isfinite(c2) and (best is None or c2 < best[0]):
-            stale = 0 if best is None or c2 < (1 - 1e-3) * best[0] else stale + 1
-            best = (c2, res, values, how)
-        else:
-            stale += 1
-        if best is not None and best[0] <= floor:
-            break  # as good as a KK-compliant fit: no better minimum to find
-        if stale >= PATIENCE:
-            break  # further starts keep landing in the same minimum
 
-    if best is None:
+def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, bounds, initial_guess, max_nfev, t_start):
+    """Multi-start fit of prepared data (sorted, trimmed, KK-tested): the body of fit_spectrum."""
+    search = _search_for(
+        model, f, Zd, kk_res, weighting=weighting, n_starts=n_starts, bounds=bounds,
+        initial_guess=initial_guess, max_nfev=max_nfev,
+    ).run(n_starts)
+    return _finish(search, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts, t_start=t_start)
+
+
+def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts, t_start) -> EISFit:
+    """The EISFit (parameters, errors, residuals, audit) of a search's best start."""
+    problem = search.problem
+    model, f, Zd = problem.model, problem.f, problem.Z
+    lo, hi, bounds_source = problem.bounds
+    notes = list(notes)
+    trimmed = list(trimmed)
+    kk_ok = kk["ok"]
+    if search.best is None:
         raise AnalysisError(
-            f"the fit of {model.circuit} failed from every starting point ({starts}); "
+            f"the fit of {model.circuit} failed from every starting point ({search.starts}); "
             "check the data, or pass initial_guess/bounds"
         )
-    chi2, res, p0, how = best
+    chi2, res, p0, how = search.best
     p = problem.to_p(res.x)
     se = _stderr(problem, res)
     Zfit = model.impedance(p, f)
     rel = (Zd - Zfit) / np.abs(Zd)
-    at_bound = [
-        n
-        for n, x, a, b in zip(model.names, res.x, problem.lo, problem.hi)
-        if abs(x - a) <= 1e-6 * max(1.0, abs(a)) or abs(x - b) <= 1e-6 * max(1.0, abs(b))
-    ]
+    at_bound = search.at_bound()
     if at_bound:
         notes.append(f"parameters at a bound: {', '.join(at_bound)}; the circuit may not suit the data")
     low_n = [
@@ -1000,7 +1147,7 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
         "weighting": weighting,
         "fit_space": "log(p) for positive parameters, p for exponents; scipy least_squares trf",
         "n_starts": int(n_starts),
-        "starts": starts,
+        "starts": search.starts,
         "result": {
             "params": params,
             "nfev": int(res.nfev),
@@ -1066,17 +1213,49 @@ DEFAULT_CANDIDATES = (
 
 SELECTION_CRITERIA = ("BIC", "AIC")
 
-
-def _sanity(fit: EISFit) -> list[str]:
-    """Reasons a fit's parameters are not trustworthy (empty list: sane)."""
+def _sanity_reasons(at_bound: list[str], names: list[str], values, stderrs) -> list[str]:
     reasons = []
-    at_bound = fit.audit["result"]["at_bound"]
     if at_bound:
         reasons.append(f"at a bound: {', '.join(at_bound)}")
-    loose = [p["param"] for p in fit.params if not (np.isfinite(p["stderr"]) and p["stderr"] <= abs(p["value"]))]
+    loose = [n for n, v, s in zip(names, values, stderrs) if not (np.isfinite(s) and s <= abs(v))]
     if loose:
         reasons.append(f"stderr larger than the value: {', '.join(loose)}")
     return reasons
+
+
+def _sanity(fit: EISFit) -> list[str]:
+    """Reasons a fit's parameters are not trustworthy (empty list: sane)."""
+    return _sanity_reasons(
+        fit.audit["result"]["at_bound"],
+        [p["param"] for p in fit.params],
+        [p["value"] for p in fit.params],
+        [p["stderr"] for p in fit.params],
+    )
+
+
+def _score(entry: dict, search: _Search, n: int) -> None:
+    """Fill a selection score entry from a search's best fit (module docstring of select_circuit)."""
+    problem, model = search.problem, search.problem.model
+    entry.update(starts=len(search.starts), nfev=search.nfev)
+    if search.best is None:
+        entry.update(
+            error=f"the fit of {model.circuit} failed from every starting point ({search.starts})",
+            sane=False,
+            cpu_s=round(search.cpu_s, 4),
+        )
+        return
+    chi2, res = search.best[0], search.best[1]
+    k = model.n_params
+    rss = max(chi2 * max(n - k, 1), 1e-300)
+    reasons = _sanity_reasons(search.at_bound(), model.names, problem.to_p(res.x), _stderr(problem, res))
+    entry.update(
+        chi2=chi2,
+        AIC=float(n * math.log(rss / n) + 2 * k),
+        BIC=float(n * math.log(rss / n) + k * math.log(n)),
+        sane=not reasons,
+        reasons=reasons,
+        cpu_s=round(search.cpu_s, 4),
+    )
 
 
 def select_circuit(
@@ -1107,9 +1286,16 @@ def select_circuit(
     frequencies), each candidate without an inductor is used with an ``L0-``
     prefix, on all points.
 
+    The spectrum is cleaned, Lin-KK tested (its chi2 is the noise floor of every
+    candidate's multi-start search) and its features for the guesses
+    (:func:`echem.eis_guess.spectrum_features`) are found once; each candidate's
+    fit is then the one ``fit_spectrum(..., n_starts=n_starts)`` makes on these points.
+
     Returns ``(fit, scores)``; ``scores`` is one dict per candidate: circuit, k,
-    chi2, AIC, BIC, sane, reasons, cpu_s (or error).
+    chi2, AIC, BIC, sane, reasons, starts (tried), nfev (model evaluations),
+    cpu_s (CPU seconds of its guesses and fits), or error.
     """
+    from echem.eis_guess import spectrum_features
     from echem.eis_validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
 
     if criterion not in SELECTION_CRITERIA:
@@ -1119,6 +1305,7 @@ def select_circuit(
     if not candidates:
         raise AnalysisError("no candidate circuits given; pass e.g. echem.eis.DEFAULT_CANDIDATES")
     t_start = time.perf_counter()
+    cpu_start = time.process_time()
     threshold = KK_THRESHOLD_PCT if kk_threshold_pct is None else float(kk_threshold_pct)
     f, Zd, trimmed = _prepare(freq_Hz, Z)
     if f.size and np.all(Zd.imag > 0):
@@ -1150,47 +1337,41 @@ def select_circuit(
         )
         notes.append(msg)
         warnings.warn(msg, stacklevel=2)
+    features = spectrum_features(f, Zd)
+    cpu_shared = time.process_time() - cpu_start
 
     n = 2 * f.size
     scores: list[dict] = []
-    fits: dict[str, EISFit] = {}
+    searches: dict[str, _Search] = {}
     for c in circuits:
         t0 = time.process_time()
         model = circuit_model(c)
         entry: dict[str, Any] = {"circuit": c, "k": model.n_params}
+        scores.append(entry)
         if f.size < model.n_params + 2:
             entry.update(error="too few points for this circuit", sane=False)
-            scores.append(entry)
             continue
         try:
-            fit = _fit_core(
-                model, f, Zd, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts,
-                bounds=None, initial_guess=None, max_nfev=200, t_start=time.perf_counter(),
+            search = _search_for(
+                model, f, Zd, kk_res, weighting=weighting, n_starts=n_starts, bounds=None,
+                initial_guess=None, max_nfev=200, features=features,
             )
         except AnalysisError as exc:
             entry.update(error=str(exc), sane=False)
-            scores.append(entry)
             continue
-        k = model.n_params
-        rss = max(fit.chi2 * max(n - k, 1), 1e-300)
-        reasons = _sanity(fit)
-        entry.update(
-            chi2=fit.chi2,
-            AIC=float(n * math.log(rss / n) + 2 * k),
-            BIC=float(n * math.log(rss / n) + k * math.log(n)),
-            sane=not reasons,
-            reasons=reasons,
-            cpu_s=round(time.process_time() - t0, 4),
-        )
-        scores.append(entry)
-        fits[c] = fit
+        search.cpu_s += time.process_time() - t0
+        searches[c] = search.run(n_starts)
+        _score(entry, search, n)
     scored = [s for s in scores if criterion in s]
     if not scored:
         raise AnalysisError(f"no candidate circuit could be fitted ({scores}); check the data")
     sane = [s for s in scored if s["sane"]]
-    pool = sane or scored
-    chosen = min(pool, key=lambda s: s[criterion])
-    best = fits[chosen["circuit"]]
+    chosen = min(sane or scored, key=lambda s: s[criterion])
+
+    best = _finish(
+        searches[chosen["circuit"]], trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts,
+        t_start=t_start,
+    )
     if not sane:
         best.warnings.append(
             "no candidate circuit gave sane parameters (each has a parameter at a bound or "
@@ -1204,6 +1385,8 @@ def select_circuit(
         "chosen_from": "sane fits" if sane else "all fits (none sane)",
         "inductive_hf_end": bool(inductive),
         "scores": scores,
+        "cpu_s_shared": round(cpu_shared, 4),
+        "cpu_s": round(time.process_time() - cpu_start, 4),
         "elapsed_s": round(time.perf_counter() - t_start, 4),
     }
     best.audit["warnings"] = best.warnings

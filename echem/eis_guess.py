@@ -38,7 +38,15 @@ import math
 
 import numpy as np
 
-from echem.eis import EXPONENT_MIN, CircuitModel, circuit_model, element_kind, hf_intercept_ohm, hf_intercept_reached
+from echem.eis import (
+    EXPONENT_MIN,
+    CircuitModel,
+    _Omega,
+    circuit_model,
+    element_kind,
+    hf_intercept_ohm,
+    hf_intercept_reached,
+)
 
 _N_DEFAULT = 0.85
 _DIFF = ("W", "Wo", "Ws")
@@ -103,7 +111,8 @@ def _tau_from_points(f, Z, R_s, R, n) -> float | None:
 
 
 class _Features:
-    """Features of one spectrum (``f`` ascending)."""
+    """Features of one spectrum (``f`` ascending), computed once and shared by the
+    guesses of every circuit (see :func:`spectrum_features`)."""
 
     def __init__(self, f: np.ndarray, Z: np.ndarray):
         self.f, self.Z = f, Z
@@ -112,8 +121,14 @@ class _Features:
         self.R_hf = hf_intercept_ohm(f, Z)
         self.hf_reached = hf_intercept_reached(f, Z)
         self.absZ = np.abs(Z)
+        self.zmed = float(np.median(self.absZ))
+        self.wmid = float(np.sqrt(self.w.min() * self.w.max()))
+        self.cmed = float(np.median(1 / (self.w * self.absZ)))
         self.peaks = _peaks(f, self.y)
+        self.shapes: dict = {}  # (element kind, k lowest points) -> _shape_grid there
+        self.omegas: dict = {}  # k lowest points -> their echem.eis._Omega
         ys = _smooth(self.y)
+        self.y_smooth = ys
         self.lf_rising = ys.size >= 3 and ys[0] > ys[1] > 0
         # valley between the highest-frequency peak region and a low-frequency rise
         self.valley = None
@@ -180,7 +195,7 @@ def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tup
     out: list[tuple[list, str]] = []
     if K == 0:
         return [([], "no arcs", None)]
-    zmed = float(np.median(feat.absZ))
+    zmed = feat.zmed
     budget = None
     if feat.lf_closed:
         budget = max(float(feat.Z.real[0]) - R_s, 1e-12)
@@ -226,7 +241,7 @@ def _arc_hypotheses(feat: _Features, K: int, spur: bool, R_s: float) -> list[tup
             g, i = max(gaps)
             lfa = pts[i] + g / 2
             have.append(lfa)
-            h = float(np.interp(lfa, np.log10(f), _smooth(feat.y)))
+            h = float(np.interp(lfa, np.log10(f), feat.y_smooth))
             arcs.append([max(k_h * h, 1e-3 * zmed), 1 / (2 * np.pi * 10**lfa), n0])
         arcs.sort(key=lambda a: a[1])
     if budget is not None and not spur:
@@ -288,10 +303,23 @@ def _names(node) -> list[str]:
     return out
 
 
+_PARAM_ELEMENTS: dict[str, list[tuple[str, str, str]]] = {}
+
+
+def _param_elements(model: CircuitModel) -> list[tuple[str, str, str]]:
+    """(parameter, element name, element kind) per parameter of ``model`` (cached)."""
+    out = _PARAM_ELEMENTS.get(model.circuit)
+    if out is None:
+        out = []
+        for p in model.names:
+            el = p.split("_")[0]
+            out.append((p, el, element_kind(el)))
+        _PARAM_ELEMENTS[model.circuit] = out
+    return out
+
+
 def _default_values(model: CircuitModel, feat: _Features, names: list[str], values: dict) -> None:
-    zmed = float(np.median(feat.absZ))
-    wmid = float(np.sqrt(feat.w.min() * feat.w.max()))
-    cmed = float(np.median(1 / (feat.w * feat.absZ)))
+    zmed, wmid, cmed = feat.zmed, feat.wmid, feat.cmed
     for name in names:
         spec, i0 = model.elements[name]
         for j in range(spec.n):
@@ -358,24 +386,26 @@ def _set_arc(model, node_or_name, arc, values, diff_names, how):
             how[name] = f"Q = tau^n/R with tau={tau:.3g} s, n={n_c:.2f}"
 
 
-def _amplitude_fits(Z_rest: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _amplitude_fits(Z_rest: np.ndarray, G) -> tuple[np.ndarray, np.ndarray]:
     """For each row g of G: best a > 0 in Z_rest ≈ a·g + r (r real), relative weights.
 
     r absorbs what the arcs' guess got wrong. Closed-form 2×2 normal equations,
-    vectorised over the rows. Returns (a, misfit) per row; misfit = inf where a ≤ 0.
+    vectorised over the rows. ``G`` is the complex (rows, N) matrix or its
+    ``(Re G, Im G, |G|²)`` from :func:`_shape_grid`. Returns (a, misfit) per row;
+    misfit = inf where a ≤ 0.
     """
-    wt = 1.0 / np.maximum(np.abs(Z_rest), 1e-300)
-    u_re, u_im = G.real * wt, G.imag * wt  # (rows, N)
-    v = wt  # real offset column (real part only)
-    b_re, b_im = Z_rest.real * wt, Z_rest.imag * wt
-    uu = np.sum(u_re**2 + u_im**2, axis=1)
-    uv = u_re @ v
-    vv = float(v @ v)
-    ub = u_re @ b_re + u_im @ b_im
-    vb = float(v @ b_re)
-    bb = float(b_re @ b_re + b_im @ b_im)
-    det = uu * vv - uv**2
+    g_re, g_im, g_abs2 = (G.real, G.imag, G.real**2 + G.imag**2) if isinstance(G, np.ndarray) else G
+    wt2 = 1.0 / np.maximum(Z_rest.real**2 + Z_rest.imag**2, 1e-300)  # (1/|Z_rest|)²
+    b_re, b_im = Z_rest.real * wt2, Z_rest.imag * wt2
+    # with u = g·wt, v = wt, b = Z_rest·wt: uu = Σ|g|²wt², uv = Σ g' wt², ub = Σ (g'Z' + g''Z'') wt²
+    uu = g_abs2 @ wt2
+    uv = g_re @ wt2
+    vv = float(wt2.sum())
+    ub = g_re @ b_re + g_im @ b_im
+    vb = float(b_re.sum())
+    bb = float(Z_rest.real @ b_re + Z_rest.imag @ b_im)
     with np.errstate(all="ignore"):
+        det = uu * vv - uv**2
         a = (ub * vv - uv * vb) / det
         r = (uu * vb - uv * ub) / det
         misfit = bb - (a * ub + r * vb)
@@ -397,13 +427,8 @@ def _shapes(kind: str, w: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.exp(-x * (np.log(w) + 0.5j * np.pi)[None, :])  # CPE: (jω)^-n
 
 
-def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray) -> tuple[float, float]:
-    """(amplitude, shape) of one element fitted to Z_rest: grid over the shape, amplitude linear.
-
-    Shapes: τ for Wo/Ws on 60 log-spaced values 1e-3/ω_max..1e3/ω_min; n for CPE on
-    0.3..1 in steps of 0.02; none for W and C. Amplitudes: A_W, Z0, 1/C, 1/Q. A free
-    real offset absorbs the error of the arcs' resistance guess.
-    """
+def _shape_grid(kind: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grid, unit-amplitude shapes on it) for :func:`_fit_rest`."""
     if kind in ("Wo", "Ws"):
         grid = np.logspace(math.log10(1e-3 / w.max()), math.log10(1e3 / w.min()), 60)
     elif kind in ("W", "C"):
@@ -411,10 +436,25 @@ def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray) -> tuple[float, floa
     else:
         grid = np.arange(0.30, 1.0001, 0.02)
     with np.errstate(all="ignore"):
-        a, misfit = _amplitude_fits(Z_rest, _shapes(kind, w, grid))
+        G = np.ascontiguousarray(_shapes(kind, w, grid))
+        return grid, (np.ascontiguousarray(G.real), np.ascontiguousarray(G.imag), G.real**2 + G.imag**2)
+
+
+def _fit_rest(kind: str, w: np.ndarray, Z_rest: np.ndarray, shapes=None) -> tuple[float, float]:
+    """(amplitude, shape) of one element fitted to Z_rest: grid over the shape, amplitude linear.
+
+    Shapes: τ for Wo/Ws on 60 log-spaced values 1e-3/ω_max..1e3/ω_min; n for CPE on
+    0.3..1 in steps of 0.02; none for W and C. Amplitudes: A_W, Z0, 1/C, 1/Q. A free
+    real offset absorbs the error of the arcs' resistance guess. ``shapes``:
+    :func:`_shape_grid` of ``kind`` and ``w``, when already computed.
+    """
+    grid, G = shapes if shapes is not None else _shape_grid(kind, w)
+    with np.errstate(all="ignore"):
+        a, misfit = _amplitude_fits(Z_rest, G)
     k = int(np.argmin(misfit))
     if not np.isfinite(misfit[k]):  # nothing fits with a positive amplitude: order of magnitude only
-        g = _shapes(kind, w, grid[len(grid) // 2 : len(grid) // 2 + 1])[0]
+        with np.errstate(all="ignore"):
+            g = _shapes(kind, w, grid[len(grid) // 2 : len(grid) // 2 + 1])[0]
         return float(np.median(np.abs(Z_rest) / np.abs(g))), float(grid[len(grid) // 2])
     return float(a[k]), float(grid[k])
 
@@ -429,25 +469,23 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
     """
     if not block_names and not diff_names:
         return
-    known = dict(values)
     probe = []
-    for p in model.names:
-        el = p.split("_")[0]
-        kind = element_kind(el)
+    for p, el, kind in _param_elements(model):
         if el in block_names:
             probe.append(1e12 if p.endswith("_0") or kind == "C" else 1.0)  # huge Q/C: zero impedance
         elif el in diff_names:
             probe.append(1e-30 if p.endswith("_0") or kind == "W" else 1.0)
         else:
-            probe.append(known.get(p, 1.0))
+            probe.append(values.get(p, 1.0))
     f_cut = min((1 / (2 * np.pi * a[1]) for a in arcs), default=feat.f.max()) / 3
-    sel = feat.f <= f_cut
-    if sel.sum() < 5:
-        sel = np.zeros(feat.f.size, bool)
-        sel[: min(5, feat.f.size)] = True
-    f_lf, Z_lf, w_lf = feat.f[sel], feat.Z[sel], feat.w[sel]
+    # the points at or below f_cut (at least the 5 lowest): a prefix of the ascending frequencies
+    k = max(int(np.searchsorted(feat.f, f_cut, side="right")), min(5, feat.f.size))
+    Z_lf, w_lf = feat.Z[:k], feat.w[:k]
+    om = feat.omegas.get(k)
+    if om is None:
+        om = feat.omegas[k] = _Omega(w_lf)
     with np.errstate(all="ignore"):
-        Z_rest = Z_lf - model.impedance(probe, f_lf)
+        Z_rest = Z_lf - model.evaluate(probe, om)
     share = 1.0 / (len(block_names) + len(diff_names))
     Z_rest = Z_rest * share * spur_scale
     # when the rest is not capacitive (noise, no spur in range) fall back on the data
@@ -455,7 +493,10 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
         Z_rest = Z_lf * share * spur_scale
     for name in block_names + diff_names:
         kind = element_kind(name)
-        a, x = _fit_rest(kind, w_lf, Z_rest)
+        key = (kind, k)
+        if key not in feat.shapes:
+            feat.shapes[key] = _shape_grid(kind, w_lf)
+        a, x = _fit_rest(kind, w_lf, Z_rest, feat.shapes[key])
         if kind == "C":
             values[name] = 1 / a
             how[name] = "C = 1/a for Z_rest ≈ a/(jω) on the low-frequency rest"
@@ -472,14 +513,28 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
             continue
 
 
-def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[tuple[list[float], dict]]:
-    """Primary guess and alternatives, each ``(values, explanation)``, impedance.py order."""
+def spectrum_features(freq_Hz: np.ndarray, Z: np.ndarray) -> _Features:
+    """The features of one spectrum that the guesses are derived from (module docstring).
+
+    Pass the result to :func:`guess_candidates` when guessing several circuits for
+    one spectrum: the features are then found once.
+    """
     f = np.asarray(freq_Hz, float)
     Z = np.asarray(Z, complex)
-    order = np.argsort(f)
-    f, Z = f[order], Z[order]
+    order = np.argsort(f, kind="stable")
+    return _Features(f[order], Z[order])
+
+
+def guess_candidates(
+    freq_Hz: np.ndarray, Z: np.ndarray, circuit: str, features: _Features | None = None
+) -> list[tuple[list[float], dict]]:
+    """Primary guess and alternatives, each ``(values, explanation)``, impedance.py order.
+
+    ``features``: :func:`spectrum_features` of the same spectrum (found here when not given).
+    """
+    feat = features if features is not None else spectrum_features(freq_Hz, Z)
+    f, Z = feat.f, feat.Z
     model = circuit_model(circuit)
-    feat = _Features(f, Z)
     roles = _walk(model)
     arc_items = [(r, x) for r, x in roles if r in ("arc", "arc_el")]
     K = len(arc_items)
@@ -500,7 +555,7 @@ def guess_candidates(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> list[t
             how: dict[str, str] = {}
             r_s = feat.R_hf if rs_override is None else rs_override
             for name in rs_names:
-                values[name] = max(r_s, 1e-6 * float(np.median(feat.absZ))) / len(rs_names)
+                values[name] = max(r_s, 1e-6 * feat.zmed) / len(rs_names)
                 how[name] = (
                     f"high-frequency intercept {feat.R_hf:.4g} Ohm"
                     if rs_override is None
