@@ -565,10 +565,7 @@ def test_end_to_end_with_reference_fits():
 
 def test_end_to_end_with_echem_eis():
     """The same through echem.eis.fit_spectrum (the EIS stage of this project)."""
-    try:
-        from echem.eis import fit_spectrum
-    except ImportError as exc:
-        pytest.skip(f"echem.eis.fit_spectrum not available yet ({exc})")
+    from echem.eis import fit_spectrum
 
     def fit_one(Z):
         fit = fit_spectrum(E2E_F, Z, "p(R1,CPE1)-CPE2")

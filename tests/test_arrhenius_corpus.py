@@ -36,17 +36,11 @@ def series(corpus_dir):
     """(file name, freq_Hz, Z) per file, in temperature order, read with echem.io."""
     files = sorted((corpus_dir / "Sheyigold_EISFitpython").glob("s04147-*deg.txt"))
     assert len(files) == 7, f"expected 7 s04147 files in the corpus, found {len(files)}"
-    try:
-        from echem.io import read
-    except ImportError as exc:
-        pytest.skip(f"echem.io.read not available yet ({exc})")
+    from echem.io import read
+
     out = []
     for path in files:
-        try:
-            m = read(path)
-        except Exception as exc:  # reader being written in parallel
-            pytest.skip(f"echem.io.read cannot read {path.name} yet: {type(exc).__name__}: {exc}")
-        d = m.data
+        d = read(path).data
         Z = d["Z_re_ohm"].to_numpy(float) + 1j * d["Z_im_ohm"].to_numpy(float)
         out.append((path.name, d["freq_Hz"].to_numpy(float), Z))
     return out
@@ -82,10 +76,7 @@ def test_arc_end_resistances_give_published_Ea(series):
 
 
 def test_eis_fit_resistances_give_published_Ea(series):
-    try:
-        from echem.eis import fit_spectrum
-    except ImportError as exc:
-        pytest.skip(f"echem.eis.fit_spectrum not available yet ({exc})")
+    from echem.eis import fit_spectrum
     T, R, R_err, reasons = [], [], [], []
     for name, f, Z in series:
         fit = fit_spectrum(f, Z, "p(R1,CPE1)-CPE2")

@@ -248,9 +248,6 @@ def test_text_cell_in_mit_fixtures(data_dir, name):
         read_bytes(damage.text_cell(raw, 0.5), name)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "echem/io/generic_csv.py (being written by another helper) reads only the block after the "
-    "last column-name line: a CSV that repeats its header mid-table silently loses the rows above"))
 def test_repeated_column_line_is_not_damage():
     """Some exports repeat the column names inside the table: that is not an edit."""
     head = "freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n"
@@ -259,6 +256,8 @@ def test_repeated_column_line_is_not_damage():
     rows = [f"{a:.6e},{b:.6e},{-c:.6e}\n" for a, b, c in zip(f, Z.real, Z.imag)]
     m = read_bytes((head + "".join(rows[:15]) + head + "".join(rows[15:])).encode(), "eis.csv")
     assert len(m.data) == 30
+    np.testing.assert_allclose(np.sort(m.data["freq_Hz"].to_numpy()), np.sort(f), rtol=1e-6)
+    assert m.meta["lines_skipped"]["count"] == 1  # the repeated column row, recorded
 
 
 # ----------------------------------------------------------------------------- EIS

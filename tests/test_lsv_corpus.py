@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from echem.errors import AnalysisError, UnknownFormatError
+from echem.errors import AnalysisError
 from echem.lsv import analyse_lsv
 from echem.reference import offset_to_rhe_V
 from echem.tafel import fit_tafel
@@ -25,10 +25,7 @@ pytestmark = pytest.mark.corpus
 def _read(path):
     from echem.io import read
 
-    try:
-        return read(path)
-    except UnknownFormatError as exc:  # the reader is written in parallel
-        pytest.xfail(f"echem.io cannot read {path.name} yet: {exc}")
+    return read(path)
 
 
 def test_lsv_mpt_her(corpus_dir):

@@ -439,7 +439,28 @@ def _find_table(lines: list[str]) -> _Table | None:
         return None
     table = best[2]
     _attach_column_row(lines, table)
+    _first_copy_of_header(lines, table)
     return table
+
+
+def _first_copy_of_header(lines: list[str], table: _Table) -> None:
+    """Start the table at the first copy of its column row, when the export repeats it.
+
+    Some programs repeat the column names inside the table (a page or a measurement
+    loop); the longest run of rows then starts after the last copy, and the rows above
+    it would be lost. The copies inside the data are skipped (and counted) by the parser.
+    """
+    if table.column_line is None:
+        return
+    header = lines[table.column_line].strip()
+    offset = table.data_start - table.column_line
+    row_re = _row_regex(table.delimiter)
+    for j in range(table.column_line):
+        start = j + offset
+        if lines[j].strip() == header and start < len(lines) and row_re.match(lines[start]) \
+                and len(_cells(lines[start], table.delimiter)) == table.ncols:
+            table.column_line, table.data_start = j, start
+            return
 
 
 def _header_cells(line: str, delimiter: str | None) -> list[str]:
