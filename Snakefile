@@ -24,6 +24,12 @@ include: "rules/sample.smk"
 include: "rules/report.smk"
 
 
+# On a cluster these run where Snakemake runs: a file check is not worth a SLURM job.
+localrules:
+    all,
+    strict_check,
+
+
 rule all:
     input:
         get_final_output(),

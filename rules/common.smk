@@ -79,12 +79,24 @@ def inventory_path(sample):
 # The raw files of each sample, summarised in one inventory file per sample (name, size,
 # mtime), rewritten only when they change: the sample's job depends on that one file
 # instead of on every raw file (see echem.workflow.discover.update_inventory).
-for _sample in SAMPLES:
-    update_inventory(inventory_path(_sample), DISCOVERY.samples[_sample].inventory())
+_PENDING = [
+    s for s in SAMPLES
+    if update_inventory(inventory_path(s), DISCOVERY.samples[s].inventory())
+    or not (sample_dir(s) / "done.json").exists()
+]
+
+
+def warm_pool_once():
+    """Start the worker pool while the DAG is built, when sample jobs will run (the first
+    input function call comes after Snakemake knows whether this is a dry run)."""
+    if _PENDING and "warmed" not in _POOL and workflow.use_threads and not workflow.dryrun:
+        _POOL["warmed"] = True
+        stage_pool().warm()
 
 
 def raw_inputs(wildcards):
     """The sample's inventory: it changes whenever one of its raw files does."""
+    warm_pool_once()
     return str(inventory_path(wildcards.sample))
 
 

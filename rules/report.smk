@@ -11,66 +11,31 @@ def done_files(samples=None):
     return [str(RES / "samples" / s / "done.json") for s in (SAMPLES if samples is None else samples)]
 
 
-def beside(done_paths, rel):
-    """Paths of a per-sample output next to each done.json."""
-    return [str(Path(p).parent / rel) for p in done_paths]
+COLLECTED = (*TABLES, "errors", "warnings", "eis_circuits")
+CAPTIONS = {"errors": "errors.rst", "warnings": "warnings.rst", "eis_circuits": "circuits.rst"}
 
 
-rule collect_table:
+# One job writes every collected table: they all depend on every sample, and a job per
+# table would cost Snakemake's per-job bookkeeping nine times (see collect_all).
+rule collect:
     input:
         done_files(),
     output:
-        csv=report(RES / "tables" / "{table}.csv", caption="../report/table.rst", category="Tables"),
-        parquet=RES / "tables" / "{table}.parquet",
-    wildcard_constraints:
-        table="|".join(TABLES),
-    log:
-        RES / "logs" / "collect" / "{table}.log",
-    run:
-        collect_stage.collect_table(beside(input, f"tables/{wildcards.table}.csv"), wildcards.table,
-                                    output.csv, log[0])
-
-
-rule collect_errors:
-    input:
-        done_files(),
-    output:
-        csv=report(RES / "tables" / "errors.csv", caption="../report/errors.rst", category="Tables"),
-        parquet=RES / "tables" / "errors.parquet",
+        **{f"{t}_csv": report(RES / "tables" / f"{t}.csv", caption=f"../report/{CAPTIONS.get(t, 'table.rst')}",
+                              category="Tables") for t in COLLECTED},
+        **{f"{t}_parquet": RES / "tables" / f"{t}.parquet" for t in COLLECTED},
     params:
         problems=DISCOVERY.problems,
-    log:
-        RES / "logs" / "collect" / "errors.log",
-    run:
-        collect_stage.collect_errors([p for stage in STAGES for p in beside(input, f"errors/{stage}.csv")],
-                                     params.problems, output.csv, log[0])
-
-
-rule collect_warnings:
-    input:
-        done_files(),
-    output:
-        csv=report(RES / "tables" / "warnings.csv", caption="../report/warnings.rst", category="Tables"),
-        parquet=RES / "tables" / "warnings.parquet",
-    log:
-        RES / "logs" / "collect" / "warnings.log",
-    run:
-        collect_stage.collect_table([p for stage in STAGES for p in beside(input, f"warnings/{stage}.csv")],
-                                    "warnings", output.csv, log[0])
-
-
-rule collect_circuits:
-    input:
-        done_files(),
-    output:
-        csv=report(RES / "tables" / "eis_circuits.csv", caption="../report/circuits.rst", category="Tables"),
-        parquet=RES / "tables" / "eis_circuits.parquet",
-    params:
         series_of={s: DISCOVERY.samples[s].series for s in SAMPLES},
     log:
-        RES / "logs" / "collect" / "eis_circuits.log",
+        **{t: RES / "logs" / "collect" / f"{t}.log" for t in COLLECTED},
     run:
-        collect_stage.collect_circuits(beside(input, "eis_fits.json"), dict(params.series_of), output.csv, log[0])
+        stage(
+            "echem.workflow.collect:collect_all",
+            sample_dirs=[str(Path(p).parent) for p in input], stages=list(STAGES), problems=list(params.problems),
+            series_of=dict(params.series_of), outputs={t: output[f"{t}_csv"] for t in COLLECTED},
+            logs={t: log[t] for t in COLLECTED},
+        )
 
 
 rule series_figures:

@@ -24,7 +24,7 @@ def test_default_profile_keeps_going_and_reruns_incomplete():
 def test_slurm_profile_sets_resources_for_every_rule():
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
-    for rule in ("sample", "collect_table", "collect_errors", "collect_circuits", "series_figures"):
+    for rule in ("sample", "collect", "series_figures"):
         assert {"mem_mb", "runtime"} <= set(profile["set-resources"][rule])
 
 

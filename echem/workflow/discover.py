@@ -5,13 +5,16 @@ Imported by the Snakefile at parse time, so it stays light: standard library onl
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 METADATA_NAMES = {"sample.yaml", "sample.yml", "sample.json"}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_SERIES_LINE = re.compile(r"""^series:[ \t]*(["']?)([A-Za-z0-9._-]+)\1[ \t]*(?:#.*)?$""", re.M)
 
 
 @dataclass
@@ -20,6 +23,7 @@ class Sample:
     folder: Path
     files: list[str] = field(default_factory=list)  # paths relative to the folder, sorted
     sample_yaml: Path | None = None
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # rel -> (size, mtime_ns) at discovery
 
     def paths(self) -> list[str]:
         return [str(self.folder / f) for f in self.files]
@@ -30,26 +34,35 @@ class Sample:
         lines = []
         for rel in self.files + (["sample.yaml"] if self.sample_yaml else []):
             path = self.folder / rel if rel != "sample.yaml" else self.sample_yaml
-            st = path.stat()
-            lines.append(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}")
+            key = rel if rel != "sample.yaml" else path.relative_to(self.folder).as_posix()
+            if key in self.stats:
+                size, mtime_ns = self.stats[key]
+            else:
+                st = path.stat()
+                size, mtime_ns = st.st_size, st.st_mtime_ns
+            lines.append(f"{rel}\t{size}\t{mtime_ns}")
         return "\n".join(lines) + "\n"
 
-    @property
+    @cached_property
     def series(self) -> str:
         """The series for comparative figures: sample.yaml ``series``, else the id before ``_``.
 
-        Read at DAG time, so the YAML is parsed only when it mentions a series.
+        Read at DAG time: a plain top-level ``series: name`` line is read as text, and
+        the YAML is parsed only when ``series`` is written some other way.
         """
         if self.sample_yaml is not None:
             text = self.sample_yaml.read_text(encoding="utf-8-sig", errors="replace")
             if "series" in text:
+                plain = _SERIES_LINE.search(text)
+                if plain:
+                    return plain.group(2)
                 import yaml
 
                 try:
                     value = (yaml.safe_load(text) or {}).get("series")
                 except Exception:  # noqa: BLE001 - the ingest stage reports the bad YAML
                     value = None
-                if isinstance(value, str) and re.match(r"^[A-Za-z0-9._-]+$", value.strip()):
+                if isinstance(value, str) and SAMPLE_ID.match(value.strip()):
                     return value.strip()
         return self.id.split("_", 1)[0]
 
@@ -60,10 +73,35 @@ class Discovery:
     problems: list[dict[str, str]]  # error rows (sample, file, stage, error)
 
 
-def _is_ignored(path: Path) -> bool:
-    name = path.name
+def _is_ignored(path: Path | str) -> bool:
+    name = path if isinstance(path, str) else path.name
     return (name.startswith(".") or name.startswith("~$") or name.endswith("~")
             or name in IGNORED_NAMES or name.lower().startswith("readme"))
+
+
+def _files_in(folder: str) -> dict[str, tuple[int, int]]:
+    """Every file below ``folder`` but ignored ones (also inside ignored folders): its path
+    relative to the folder (``/``-separated) and its (size, mtime_ns).
+
+    os.scandir, not pathlib: with thousands of samples at every DAG build the stat results
+    it returns are reused for the inventory, and pathlib's parsing would cost more than
+    the listing.
+    """
+    out: dict[str, tuple[int, int]] = {}
+    stack = [("", folder)]
+    while stack:
+        prefix, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if _is_ignored(entry.name):
+                    continue
+                rel = prefix + entry.name
+                if entry.is_dir():
+                    stack.append((rel + "/", entry.path))
+                elif entry.is_file():
+                    st = entry.stat()
+                    out[rel] = (st.st_size, st.st_mtime_ns)
+    return out
 
 
 def discover(raw_dir: str | Path) -> Discovery:
@@ -112,12 +150,10 @@ def discover(raw_dir: str | Path) -> Discovery:
             continue
         folder = group[0]
         sample = Sample(id=folder.name, folder=folder)
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or any(_is_ignored(p) for p in path.relative_to(folder).parts for p in [Path(p)]):
-                continue
-            rel = path.relative_to(folder).as_posix()
+        sample.stats = _files_in(str(folder))
+        for rel in sorted(sample.stats, key=lambda r: r.split("/")):
             if rel in METADATA_NAMES:
-                sample.sample_yaml = path
+                sample.sample_yaml = folder / rel
             else:
                 sample.files.append(rel)
         if not sample.files:
@@ -147,9 +183,9 @@ def sample_figure_formats(report: dict, n_samples: int) -> list[str]:
     return list(report.get("sample_formats", ["png"])) if on else []
 
 
-def update_inventory(path: str | Path, text: str) -> None:
+def update_inventory(path: str | Path, text: str) -> bool:
     """Write a sample's inventory file only when it changed (its mtime then tells
-    Snakemake that the sample's raw data changed).
+    Snakemake that the sample's raw data changed); True when it was (re)written.
 
     Why a file and not the raw files themselves as job inputs: Snakemake measures every
     input of every waiting job on each scheduling round, so 8 inputs per sample cost 8×
@@ -161,7 +197,7 @@ def update_inventory(path: str | Path, text: str) -> None:
     path = Path(path)
     try:
         if path.read_text(encoding="utf-8") == text:
-            return
+            return False
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,3 +205,4 @@ def update_inventory(path: str | Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)
+    return True

@@ -42,6 +42,16 @@ class WorkerPool:
                 self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             return self._executor
 
+    def warm(self) -> None:
+        """Start the forkserver and the workers now, without waiting for them.
+
+        The forkserver's imports take seconds; started while Snakemake still builds its
+        DAG, they are done by the time the first job needs a worker.
+        """
+        executor = self._get()
+        for _ in range(self.workers):
+            executor.submit(_call, "echem.workflow.workers:_ready", {})
+
     def call(self, target: str, **kwargs: Any) -> Any:
         """Run ``module:function(**kwargs)`` in a worker; re-raise what it raises."""
         try:
@@ -56,6 +66,10 @@ class WorkerPool:
             if self._executor is not None:
                 self._executor.shutdown(wait=True, cancel_futures=True)
                 self._executor = None
+
+
+def _ready() -> None:
+    """The task :meth:`WorkerPool.warm` sends: a worker that runs it is up."""
 
 
 def _call(target: str, kwargs: dict[str, Any]) -> Any:
