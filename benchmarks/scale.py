@@ -64,6 +64,16 @@ def jobs_planned(out: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def stage_seconds(work: Path) -> float:
+    """CPU-side time of the analyses themselves: the stage timings every sample's done.json records."""
+    import json
+
+    total = 0.0
+    for done in (work / "results" / "samples").glob("*/done.json"):
+        total += sum(json.loads(done.read_text())["seconds"].values())
+    return total
+
+
 def run_size(n: int, m: int, keep: Path | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"echem-scale-{n}-", dir=keep))
     raw = work / "raw"
@@ -74,6 +84,7 @@ def run_size(n: int, m: int, keep: Path | None) -> dict:
     t_dry, out = snakemake(work, "-n")
     jobs = jobs_planned(out)
     t_cold, _ = snakemake(work)
+    compute = stage_seconds(work)
     extra = make_catalyst(raw, "CAT_added")
     _, out = snakemake(work, "-n")
     jobs_add = jobs_planned(out)
@@ -83,7 +94,8 @@ def run_size(n: int, m: int, keep: Path | None) -> dict:
     if keep is None:
         shutil.rmtree(work, ignore_errors=True)
     return {"N": n, "M": m, "files": files, "jobs": jobs, "dry_s": t_dry, "cold_s": t_cold,
-            "files_per_s": files / t_cold, "s_per_job": t_cold / max(jobs, 1),
+            "files_per_s": files / t_cold, "s_per_job": t_cold / max(jobs, 1), "compute_s": compute,
+            "overhead_s_per_job": max(0.0, 2 * t_cold - compute) / max(jobs, 1),
             "add_one_s": t_add, "add_one_jobs": jobs_add, "noop_s": t_noop, "added_files": extra}
 
 
@@ -94,16 +106,19 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the work folders under this folder")
     args = parser.parse_args(argv)
     header = (f"{'N':>5} {'M':>4} {'files':>6} {'jobs':>6} {'dry-run s':>9} {'cold s':>8} {'files/s':>8} "
-              f"{'s/job':>6} {'add-one s':>9} {'(jobs)':>6} {'no-op s':>8}")
+              f"{'s/job':>6} {'stages s':>8} {'ovh s/job':>9} {'add-one s':>9} {'(jobs)':>6} {'no-op s':>8}")
     print(header)
     print("-" * len(header), flush=True)
     for n in args.samples:
         m = args.series if args.series is not None else max(1, n // 20)
         r = run_size(n, m, args.keep)
         print(f"{r['N']:>5} {r['M']:>4} {r['files']:>6} {r['jobs']:>6} {r['dry_s']:>9.1f} {r['cold_s']:>8.1f} "
-              f"{r['files_per_s']:>8.1f} {r['s_per_job']:>6.3f} {r['add_one_s']:>9.1f} {r['add_one_jobs']:>6} "
+              f"{r['files_per_s']:>8.1f} {r['s_per_job']:>6.3f} {r['compute_s']:>8.1f} {r['overhead_s_per_job']:>9.3f} "
+              f"{r['add_one_s']:>9.1f} {r['add_one_jobs']:>6} "
               f"{r['noop_s']:>8.1f}", flush=True)
-    print("\ntargets (issue 8, 2 cores): N=1000 cold < 600 s; add one sample < 15 s; no-op < 10 s")
+    print("\nstages s: the analyses' own time summed over samples (done.json); ovh s/job: "
+          "(2 cores x cold wall - stages s) / jobs, i.e. what each job costs beyond its analysis")
+    print("targets (issue 8, 2 cores): N=1000 cold < 600 s; add one sample < 15 s; no-op < 10 s")
     return 0
 
 
