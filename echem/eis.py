@@ -553,6 +553,23 @@ def _prepare(freq_Hz, Z) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     return f, Z, trimmed
 
 
+def _note(notes: list[str], message: str) -> None:
+    """A caveat of a fit: kept for its audit and warned about now."""
+    notes.append(message)
+    warnings.warn(message, stacklevel=3)
+
+
+def _refuse_all_inductive(Z: np.ndarray, why: str) -> None:
+    """Raise when every point has Z'' > 0: a flipped sign far more often than a real cell."""
+    if Z.size and np.all(Z.imag > 0):
+        raise AnalysisError(
+            f"every one of the {Z.size} points has Z'' > 0: the spectrum is inductive throughout, or the "
+            f"export flipped the sign of Im(Z) (check whether its column is Im(Z) or -Im(Z)); {why}: fix "
+            "the export, or name a circuit with an inductor (e.g. 'L0-R0-p(R1,CPE1)') in sample.yaml if "
+            "the cell really is inductive"
+        )
+
+
 def _trim_inductive(f, Z) -> tuple[np.ndarray, np.ndarray, dict | None]:
     """Drop the contiguous run of points with Z'' > 0 at the high-frequency end."""
     n = 0
@@ -917,29 +934,18 @@ def fit_spectrum(
         raise AnalysisError(f"weighting {weighting!r} is unknown; use one of {', '.join(WEIGHTINGS)}")
     f, Zd, trimmed = _prepare(freq_Hz, Z)
     notes: list[str] = []
-    if f.size and np.all(Zd.imag > 0) and not model.has_inductor():
-        raise AnalysisError(
-            f"every one of the {f.size} points has Z'' > 0: the spectrum is inductive throughout, or the "
-            "export flipped the sign of Im(Z) (check whether its column is Im(Z) or -Im(Z)); "
-            f"{model.circuit} cannot describe it: fix the export, or name a circuit with an "
-            "inductor (e.g. 'L0-R0-p(R1,CPE1)') in sample.yaml if the cell really is inductive"
-        )
-    if trim_inductive:
-        if model.has_inductor():
-            pass
-        else:
-            f_t, Z_t, rec = _trim_inductive(f, Zd)
-            if rec and f_t.size >= model.n_params + 2:
-                f, Zd = f_t, Z_t
-                trimmed.append(rec)
-            elif rec:
-                msg = (
-                    f"{rec['n']} of {f.size} points are inductive (Z'' > 0) from the high-frequency end; "
-                    f"too many to trim for {model.circuit}: kept. Use a circuit with an inductor "
-                    "(e.g. 'L0-R0-p(R1,CPE1)') or check the cell connections"
-                )
-                notes.append(msg)
-                warnings.warn(msg, stacklevel=2)
+    if not model.has_inductor():
+        _refuse_all_inductive(Zd, f"{model.circuit} cannot describe it")
+    if trim_inductive and not model.has_inductor():
+        f_t, Z_t, rec = _trim_inductive(f, Zd)
+        if rec and f_t.size >= model.n_params + 2:
+            f, Zd = f_t, Z_t
+            trimmed.append(rec)
+        elif rec:
+            _note(notes,
+                  f"{rec['n']} of {f.size} points are inductive (Z'' > 0) from the high-frequency end; "
+                  f"too many to trim for {model.circuit}: kept. Use a circuit with an inductor "
+                  "(e.g. 'L0-R0-p(R1,CPE1)') or check the cell connections")
     if f.size < model.n_params + 2:
         raise AnalysisError(
             f"only {f.size} usable points for the {model.n_params} parameters of {model.circuit}; "
@@ -966,14 +972,11 @@ def fit_spectrum(
             kk = kk_summary(kk_res, threshold)
     kk_ok = kk["ok"]
     if not kk_ok:
-        msg = (
-            f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
-            f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent "
-            "(drift, non-linearity or an instrument artefact); check the low-frequency end "
-            "(trim_lf_drift=True) or re-measure"
-        )
-        notes.append(msg)
-        warnings.warn(msg, stacklevel=2)
+        _note(notes,
+              f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
+              f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent "
+              "(drift, non-linearity or an instrument artefact); check the low-frequency end "
+              "(trim_lf_drift=True) or re-measure")
 
     return _fit_core(
         model, f, Zd, trimmed, kk_res, kk, notes,
@@ -1308,13 +1311,7 @@ def select_circuit(
     cpu_start = time.process_time()
     threshold = KK_THRESHOLD_PCT if kk_threshold_pct is None else float(kk_threshold_pct)
     f, Zd, trimmed = _prepare(freq_Hz, Z)
-    if f.size and np.all(Zd.imag > 0):
-        raise AnalysisError(
-            f"every one of the {f.size} points has Z'' > 0: the spectrum is inductive throughout, or the "
-            "export flipped the sign of Im(Z) (check whether its column is Im(Z) or -Im(Z)); no "
-            "candidate circuit describes it: fix the export, or name a circuit with an inductor "
-            "(e.g. 'L0-R0-p(R1,CPE1)') in sample.yaml if the cell really is inductive"
-        )
+    _refuse_all_inductive(Zd, "no candidate circuit describes it")
     # inductive: the three highest frequencies have Z'' > 0 (one point may be noise)
     inductive = Zd.size >= 3 and bool(np.all(Zd.imag[-3:] > 0))
     circuits = []
@@ -1328,15 +1325,12 @@ def select_circuit(
         raise AnalysisError(f"only {f.size} usable points; circuit selection needs more frequencies")
     kk_res = lin_kk(f, Zd)
     kk = kk_summary(kk_res, threshold)
-    notes = []
+    notes: list[str] = []
     if not kk["ok"]:
-        msg = (
-            f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
-            f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent; "
-            "the circuit choice may follow an artefact"
-        )
-        notes.append(msg)
-        warnings.warn(msg, stacklevel=2)
+        _note(notes,
+              f"Lin-KK: systematic residual up to {kk['systematic_max_pct']:.2f} % of |Z| "
+              f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent; "
+              "the circuit choice may follow an artefact")
     features = spectrum_features(f, Zd)
     cpu_shared = time.process_time() - cpu_start
 

@@ -31,16 +31,19 @@ class Sample:
     def inventory(self) -> str:
         """One line per file (name, size, mtime): changes whenever a raw file is added,
         removed, renamed or rewritten."""
+        # (name in the inventory, path relative to the folder); the metadata file is listed
+        # as sample.yaml whichever of its names it has
+        entries = [(rel, rel) for rel in self.files]
+        if self.sample_yaml:
+            entries.append(("sample.yaml", self.sample_yaml.relative_to(self.folder).as_posix()))
         lines = []
-        for rel in self.files + (["sample.yaml"] if self.sample_yaml else []):
-            path = self.folder / rel if rel != "sample.yaml" else self.sample_yaml
-            key = rel if rel != "sample.yaml" else path.relative_to(self.folder).as_posix()
-            if key in self.stats:
-                size, mtime_ns = self.stats[key]
+        for name, rel in entries:
+            if rel in self.stats:
+                size, mtime_ns = self.stats[rel]
             else:
-                st = path.stat()
+                st = (self.folder / rel).stat()
                 size, mtime_ns = st.st_size, st.st_mtime_ns
-            lines.append(f"{rel}\t{size}\t{mtime_ns}")
+            lines.append(f"{name}\t{size}\t{mtime_ns}")
         return "\n".join(lines) + "\n"
 
     @cached_property

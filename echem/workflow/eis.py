@@ -63,23 +63,16 @@ def resolution_score(freq_Hz, Z) -> float:
 
 
 def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]:
-    """Rs for iR correction: the fitted series R0, else the high-frequency intercept."""
+    """Rs for iR correction: the fitted series R0, else the high-frequency intercept
+    (``fit`` None: the fit was rejected, only the intercept is left)."""
     from echem.eis import hf_intercept_ohm
 
-    for p in fit.params:
+    for p in fit.params if fit is not None else ():
         if p["param"] == "R0":
             return p["value"], p.get("stderr"), "EIS fit R0"
+    source = "EIS high-frequency intercept" + (" (the fit was rejected)" if fit is None else "")
     try:
-        return float(hf_intercept_ohm(freq_Hz, Z)), None, "EIS high-frequency intercept"
-    except Exception:  # noqa: BLE001
-        return None, None, "none"
-
-
-def _hf_intercept_only(freq_Hz, Z) -> tuple[float | None, float | None, str]:
-    from echem.eis import hf_intercept_ohm
-
-    try:
-        return float(hf_intercept_ohm(freq_Hz, Z)), None, "EIS high-frequency intercept (the fit was rejected)"
+        return float(hf_intercept_ohm(freq_Hz, Z)), None, source
     except Exception:  # noqa: BLE001
         return None, None, "none"
 
@@ -197,34 +190,28 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         run.warning(f"{label}: Lin-KK residuals reach {worst:.3g} % (limit {settings['kk_threshold_pct']} %): "
                     "the spectrum may be non-stationary or distorted, treat its fit with care "
                     "(kk_ok = false; details in the audit)", file=label)
-    rs, rs_err, rs_source = series_resistance(fit, freq, Z)
-    if problem:
-        run.error(label, f"{label}: {problem}")
-        rs, rs_err, rs_source = _hf_intercept_only(freq, Z)
-        fits.append({"file": label, "source_file": rec.file, "sha256": rec.meta.get("sha256"),
-                     "circuit": fit.circuit, "circuit_source": circuit_source, "params": {},
-                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok), "rs_ohm": rs, "rs_err_ohm": rs_err,
-                     "rs_source": rs_source, "temperature_C": spec.temperature_C,
-                     "temperature_source": rec.sources.get("file_temperature_C"),
-                     "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
-                     "geometry": rec.resolved.get("geometry"), "rejected": problem})
-        return
-    for p in fit.params:
-        rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": p["param"],
-                     "value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit", ""),
-                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok)})
-    fits.append({
+    rs, rs_err, rs_source = series_resistance(None if problem else fit, freq, Z)
+    entry = {
         "file": label, "source_file": rec.file, "sha256": rec.meta.get("sha256"),
-        "circuit": fit.circuit, "circuit_source": circuit_source,
-        "params": {p["param"]: {"value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit")}
-                   for p in fit.params},
+        "circuit": fit.circuit, "circuit_source": circuit_source, "params": {},
         "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok),
         "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source,
         "temperature_C": spec.temperature_C,
         "temperature_source": rec.sources.get("file_temperature_C"),
         "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
         "geometry": rec.resolved.get("geometry"),
-    })
+    }
+    if problem:
+        run.error(label, f"{label}: {problem}")
+        fits.append({**entry, "rejected": problem})
+        return
+    for p in fit.params:
+        rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": p["param"],
+                     "value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit", ""),
+                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok)})
+    entry["params"] = {p["param"]: {"value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit")}
+                       for p in fit.params}
+    fits.append(entry)
     audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
         stage="eis", sample=sample, file=label, sha256=rec.meta.get("sha256"),
         settings=dict(settings), metadata={"circuit_source": circuit_source,

@@ -10,9 +10,10 @@ order of :data:`STAGE_ORDER` (later stages read what earlier ones wrote).
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Mapping
+
+from echem.workflow.workers import resolve
 
 #: The analysis stages and the function behind each, in execution order.
 STAGE_FUNCTIONS = {
@@ -23,11 +24,6 @@ STAGE_FUNCTIONS = {
     "arrhenius": "echem.workflow.arrhenius:arrhenius_sample",
 }
 STAGE_ORDER = tuple(STAGE_FUNCTIONS)
-
-
-def _function(target: str):
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def process_sample(ingest: Mapping[str, Any], sample_dir: str, stages: Mapping[str, Mapping[str, Any]],
@@ -58,7 +54,7 @@ def process_sample(ingest: Mapping[str, Any], sample_dir: str, stages: Mapping[s
         if name in stages:
             spec = stages[name]
             t0 = time.perf_counter()
-            _function(STAGE_FUNCTIONS[name])(sample_dir=sample_dir, settings=dict(spec["settings"]),
+            resolve(STAGE_FUNCTIONS[name])(sample_dir=sample_dir, settings=dict(spec["settings"]),
                                              formats=list(formats), outputs=dict(spec["outputs"]),
                                              log_path=spec["log_path"])
             timings[name] = time.perf_counter() - t0

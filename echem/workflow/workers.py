@@ -72,9 +72,14 @@ def _ready() -> None:
     """The task :meth:`WorkerPool.warm` sends: a worker that runs it is up."""
 
 
-def _call(target: str, kwargs: dict[str, Any]) -> Any:
+def resolve(target: str):
+    """The function ``module:function`` names."""
     module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)(**kwargs)
+    return getattr(importlib.import_module(module), name)
+
+
+def _call(target: str, kwargs: dict[str, Any]) -> Any:
+    return resolve(target)(**kwargs)
 
 
 def run_stage(pool: WorkerPool | None, target: str, **kwargs: Any) -> Any:
