@@ -108,14 +108,29 @@ def timed(fn, repeat):
 
 
 def timed_select(f, Z, repeat):
-    """(chosen circuit and its chi2, or error text; CPU s) of select_circuit with the default candidates."""
+    """(chosen circuit, its chi2 and the model evaluations, or error text; CPU s) of
+    select_circuit with the default candidates."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             (fit, _), cpu, _ = timed(lambda: eis.select_circuit(f, Z), repeat)
-            return f"{fit.circuit} (chi2 {fit.chi2:.3e})", cpu
+            search = fit.audit["selection"]["search"]
+            budget = " budget-stopped" if search["budget_stopped"] else ""
+            return f"{fit.circuit} (chi2 {fit.chi2:.3e}, {search['nfev']} evals{budget})", cpu
         except Exception as exc:  # noqa: BLE001 - a benchmark reports failures
             return f"error: {exc}"[:60], np.nan
+
+
+SELECT_TARGET_S = 0.5  # issue 10: the whole candidate set for one spectrum
+
+
+def over_target(label, named_times):
+    """The line that states the selection time target and every spectrum above it."""
+    timed_ok = [(n, t) for n, t in named_times if np.isfinite(t)]
+    slow = [(n, t) for n, t in timed_ok if t > SELECT_TARGET_S]
+    lines = [f"  {label}: {len(slow)} of {len(timed_ok)} spectra above {SELECT_TARGET_S} s CPU"]
+    lines += [f"    {n}: {t:.3f} s" for n, t in slow]
+    return "\n".join(lines)
 
 
 def summary(label, values):
@@ -202,6 +217,7 @@ def main(argv=None) -> int:
     print(summary("  fit_spectrum (default circuit)", ce))
     if not args.no_select:
         print(summary("  select_circuit (all candidates)", [r["cs"] for r in rows]))
+        print(over_target("select_circuit", [(r["name"], r["cs"]) for r in rows]))
     if not args.no_demo:
         demo = []
         for name, f, Z in demo_spectra():
@@ -222,6 +238,7 @@ def main(argv=None) -> int:
         print(summary("  fit_spectrum (default circuit)", [d[1] for d in demo]))
         if not args.no_select:
             print(summary("  select_circuit (all candidates)", [d[2] for d in demo]))
+            print(over_target("select_circuit", [(d[0], d[2]) for d in demo]))
     return 0
 
 

@@ -127,10 +127,10 @@ def choose_for_series(run, spectra: list[Spectrum], settings, kwargs) -> dict[st
     from echem.eis import select_circuit
 
     best = min(spectra, key=lambda s: resolution_score(s.freq_Hz, s.Z))
-    fit, scores = select_circuit(best.freq_Hz, best.Z, **kwargs)
+    fit, _ = select_circuit(best.freq_Hz, best.Z, **kwargs)
     run.info(f"temperature series of {len(spectra)} spectra: circuit {fit.circuit} chosen on the "
              f"best-resolved spectrum {best.label} ({best.temperature_C:g} °C) and used for all")
-    return {"circuit": fit.circuit, "chosen_on": best.label, "scores": scores,
+    return {"circuit": fit.circuit, "selection": {**fit.audit["selection"], "chosen_on": best.label},
             "source": f"automatic selection on the best-resolved spectrum of the temperature series ({best.label})"}
 
 
@@ -147,11 +147,11 @@ def choose_and_fit(spec: Spectrum, settings: Mapping[str, Any], kwargs: Mapping[
     circuit, circuit_source = default_circuit(spec.record.resolved, settings)
     if circuit is None and series_choice is not None:
         circuit, circuit_source = series_choice["circuit"], series_choice["source"]
-        selection = {k: series_choice[k] for k in ("chosen_on", "scores")}
+        selection = series_choice["selection"]
     if circuit is None:
         fit, scores = select_circuit(spec.freq_Hz, spec.Z, **kwargs)
         circuit_source = f"automatic selection among {len(scores)} candidates (BIC)"
-        selection = {"chosen_on": spec.label, "scores": scores}
+        selection = {**fit.audit["selection"], "chosen_on": spec.label}
     else:
         fit = fit_spectrum(spec.freq_Hz, spec.Z, circuit, trim_inductive=settings["trim_inductive"],
                            trim_lf_drift=settings["trim_lf_drift"], **kwargs)
