@@ -3,11 +3,15 @@
 import threading
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
+from echem.workflow.config_cli import coerce_booleans
 from echem.workflow.discover import discover, sample_figure_formats, update_inventory
 from echem.workflow.workers import WorkerPool, run_stage
 
+# `--config strict=true` arrives as the string "true": read it as the schema's boolean
+coerce_booleans(config, yaml.safe_load((Path(workflow.basedir) / "config" / "schema.yaml").read_text()))
 validate(config, schema="../config/schema.yaml")
 
 RAW = Path(config["raw_dir"])

@@ -306,7 +306,7 @@ def run_or_hang(workdir: Path, *args: str, timeout: float = 300, grace: float = 
 def test_strict_mode_fails_the_run_and_says_why(project):
     """Last on the shared folder: only strict_check runs (no analysis or figure depends on strict)."""
     work = project["work"]
-    rc, log = run_or_hang(work, "--config", "strict=True")  # "true" is a string on the command line
+    rc, log = run_or_hang(work, "--config", "strict=true")  # a word: read as the boolean (config_cli)
     assert rc is not None, "snakemake hung after strict_check failed:\n" + log[-3000:]
     assert rc != 0
     n = len(table(work, "errors"))
