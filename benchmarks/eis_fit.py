@@ -21,7 +21,8 @@ Automatic circuit selection (``select_circuit(f, Z)`` over
 :data:`echem.eis.DEFAULT_CANDIDATES`, the workflow's path when no circuit is named)
 is timed on the same spectra and on the demo spectra of ``raw/`` (synthetic EC-Lab,
 Gamry and CSV exports: catalyst and solid-electrolyte film spectra); the chosen
-circuit and its chi2 are printed beside the time.
+circuit, its chi2 and the model evaluations of the whole choice are printed beside
+the time, and every spectrum above the 0.5 s target is listed.
 
 Run: ``python benchmarks/eis_fit.py`` (add ``--repeat N`` to time N repetitions,
 ``--no-reference`` to skip the impedance.py fits, ``--no-demo`` / ``--no-select``
