@@ -1055,7 +1055,7 @@ class _Search:
                 self.starts.append({"start": label, "error": str(exc)})
                 continue
             self.nfev += int(res.nfev)
-            c2 = chi2_modulus(problem.Z, problem._model(res.x, False)[1], model.n_params)
+            c2 = self._chi2(res)
             self.starts.append(
                 {
                     "start": label,
@@ -1078,31 +1078,40 @@ class _Search:
         self.cpu_s += time.process_time() - t0
         return self
 
+    def _chi2(self, res) -> float:
+        problem = self.problem
+        return chi2_modulus(problem.Z, problem._model(res.x, False)[1], problem.model.n_params)
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the best start was stopped by the stall rule and not yet polished."""
+        return self.best is not None and self.best[1].status == -2 and not self.polished
+
     def polish(self) -> "_Search":
         """Continue the best start without the stall rule if it was stopped by it.
 
         The stall rule (:class:`_Stall`) is for scoring candidates; the fit that is
         reported is run to scipy's own convergence criteria (or ``max_nfev``).
         """
-        if self.best is None or self.best[1].status != -2 or self.polished:
+        if not self.stalled:
             return self
         self.polished = True
         t0 = time.process_time()
         problem = self.problem
-        c2, res, values, how = self.best
+        _, res, values, how = self.best
         try:
             res2 = _local_fit(problem, problem.to_p(res.x), self.max_nfev)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             res2 = None
         if res2 is not None:
             self.nfev += int(res2.nfev)
-            c2_new = chi2_modulus(problem.Z, problem._model(res2.x, False)[1], problem.model.n_params)
+            c2 = self._chi2(res2)
             self.starts.append(
-                {"start": "polish of the best start", "chi2": c2_new, "nfev": int(res2.nfev), "status": int(res2.status)}
+                {"start": "polish of the best start", "chi2": c2, "nfev": int(res2.nfev), "status": int(res2.status)}
             )
             if res2.cost <= res.cost:
                 res2.nfev += res.nfev
-                self.best = (c2_new, res2, values, how)
+                self.best = (c2, res2, values, how)
         self.cpu_s += time.process_time() - t0
         return self
 
@@ -1311,6 +1320,8 @@ def _score(entry: dict, search: _Search, n: int) -> None:
     """Fill a selection score entry from a search's best fit (module docstring of select_circuit)."""
     problem, model = search.problem, search.problem.model
     entry.update(starts=len(search.starts), nfev=search.nfev)
+    if search.polished:
+        entry["polished"] = True
     if search.best is None:
         entry.update(
             error=f"the fit of {model.circuit} failed from every starting point ({search.starts})",
@@ -1331,6 +1342,22 @@ def _score(entry: dict, search: _Search, n: int) -> None:
         reasons=reasons,
         cpu_s=round(search.cpu_s, 4),
     )
+
+
+def _more_starts(scores: list[dict], searches: dict[str, _Search], n_starts: int, criterion: str, n: int) -> None:
+    """Starts after each candidate's first: best-scoring candidate first, while the
+    spectrum has used fewer than :data:`SELECTION_BUDGET_NFEV` evaluations."""
+    spent = sum(s.nfev for s in searches.values())
+    for entry in sorted((e for e in scores if e["circuit"] in searches), key=lambda e: e.get(criterion, math.inf)):
+        search = searches[entry["circuit"]]
+        while not search.complete(n_starts):
+            if spent >= SELECTION_BUDGET_NFEV:
+                entry["budget_stopped"] = True
+                break
+            before = search.nfev
+            search.run(search.next + 1)
+            spent += search.nfev - before
+        _score(entry, search, n)
 
 
 def select_circuit(
@@ -1439,36 +1466,21 @@ def select_circuit(
         search.cpu_s += time.process_time() - t0
         searches[c] = search.run(1)
         _score(entry, search, n)
-    # the other starts, most promising candidate first, while the evaluation budget lasts
-    spent = sum(s.nfev for s in searches.values())
-    for entry in sorted((e for e in scores if e["circuit"] in searches), key=lambda e: e.get(criterion, math.inf)):
-        search = searches[entry["circuit"]]
-        while not search.complete(n_starts):
-            if spent >= SELECTION_BUDGET_NFEV:
-                entry["budget_stopped"] = True
-                break
-            before = search.nfev
-            search.run(search.next + 1)
-            spent += search.nfev - before
-        _score(entry, search, n)
+    _more_starts(scores, searches, n_starts, criterion, n)
     scored = [s for s in scores if criterion in s]
     if not scored:
         raise AnalysisError(f"no candidate circuit could be fitted ({scores}); check the data")
     # a stalled fit scores a little worse than it would converged: polish the contenders
     top = min(s[criterion] for s in scored)
     for s in scored:
-        search = searches[s["circuit"]]
-        if s[criterion] <= top + POLISH_MARGIN and search.best[1].status == -2:
-            _score(s, search.polish(), n)
-            s["polished"] = True
+        if s[criterion] <= top + POLISH_MARGIN and searches[s["circuit"]].stalled:
+            _score(s, searches[s["circuit"]].polish(), n)
     while True:  # the pick, its search run to convergence (which can only improve its score)
         sane = [s for s in scored if s["sane"]]
         chosen = min(sane or scored, key=lambda s: s[criterion])
-        search = searches[chosen["circuit"]]
-        if search.polished or search.best[1].status != -2:
+        if not searches[chosen["circuit"]].stalled:
             break
-        _score(chosen, search.polish(), n)
-        chosen["polished"] = True
+        _score(chosen, searches[chosen["circuit"]].polish(), n)
 
     best = _finish(
         searches[chosen["circuit"]], trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts,
