@@ -53,11 +53,15 @@ def _numbers(rec) -> list[str]:
             err = p.get("stderr")
             err_text = f"{err:.3g}" if isinstance(err, (int, float)) else "n/a"
             lines.append(f"{p['param']} = {p['value']:.6g} ± {err_text} {p.get('unit', '')}".rstrip())
-        lines.append(f"chi2 = {result.get('chi2')}, kk_ok = {result.get('kk_ok')}, Rs = {result.get('rs_ohm')} Ω ({result.get('rs_source')})")
+        rs = result.get("series_resistance") or {}
+        rs_text = (f"{rs['value_ohm']:.6g} ± {rs['err_ohm']:.2g} Ω" if rs.get("value_ohm") is not None
+                   else f"unknown, <= {rs.get('bound_ohm')} Ω")
+        lines.append(f"chi2 = {result.get('chi2')}, kk_ok = {result.get('kk_ok')}, Rs = {rs_text} ({rs.get('source')})")
     elif "rows" in result:  # LSV
         for r in result["rows"]:
             lines.append(f"eta@{r['target_mA_cm2']} mA/cm2 = {r['eta_mV']} ± {r['eta_err_mV']} mV "
-                         f"(reached {r['reached']}, Ru {r['ru_ohm']} Ω, f {r['ir_fraction']})")
+                         f"(reached {r['reached']}, Ru {r['ru_ohm']} Ω, f {r['ir_fraction']})"
+                         + (f" [flags: {r['flags']}]" if r.get("flags") else ""))
     else:
         for key, value in result.items():
             if isinstance(value, (int, float, str, bool)) or value is None:

@@ -631,23 +631,26 @@ class EISFit:
     def values(self) -> list[float]:
         return [p["value"] for p in self.params]
 
+    def series_resistance(self, freq_Hz=None, Z=None):
+        """Ru for iR correction (:func:`echem.series_resistance.from_fit`): the fitted series
+        resistor when the data determine it, else the high-frequency intercept of
+        ``freq_Hz``/``Z`` (default: the fitted points), else only a bound."""
+        from echem.series_resistance import from_fit
+
+        return from_fit(self.params, circuit_model(self.circuit).series_resistor(),
+                        self.audit["result"]["at_bound"],
+                        self.freq_Hz if freq_Hz is None else freq_Hz, self.Z if Z is None else Z)
+
     @property
     def Rs_ohm(self) -> float:
-        """Series resistance for iR correction (Ohm).
-
-        The fitted value of the circuit's first top-level series resistor (``R0`` in
-        ``R0-p(R1,CPE1)``) when there is one, else the measured high-frequency
-        intercept (:func:`hf_intercept_ohm`).
-        """
-        name = circuit_model(self.circuit).series_resistor()
-        if name is not None:
-            return float(self.value(name))
-        return float(self.audit.get("hf_intercept_ohm", hf_intercept_ohm(self.freq_Hz, self.Z)))
+        """Series resistance for iR correction (Ohm); NaN when the spectrum only bounds it
+        (see :meth:`series_resistance`)."""
+        rs = self.series_resistance()
+        return float(rs.value_ohm) if rs.known else math.nan
 
     @property
     def Rs_source(self) -> str:
-        name = circuit_model(self.circuit).series_resistor()
-        return f"fit ({name})" if name else "high-frequency intercept"
+        return self.series_resistance().source
 
     def predict(self, freq_Hz: np.ndarray) -> np.ndarray:
         return simulate(self.circuit, self.values, freq_Hz)
@@ -1203,7 +1206,6 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         {"param": n, "value": float(v), "stderr": float(s), "unit": u}
         for n, v, s, u in zip(model.names, p, se, model.units)
     ]
-    hf = hf_intercept_ohm(f, Zd)
     audit = {
         "circuit": model.circuit,
         "n_points": int(f.size),
@@ -1229,8 +1231,7 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         "noise_floor_chi2_kk": kk_res.chi2,
         "kk": kk,
         "trimmed": trimmed,
-        "hf_intercept_ohm": hf,
-        "Rs_ohm": None,
+        "Rs": None,
         "residuals": {
             "rms_pct": float(100 * np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2))),
             "max_pct": float(100 * np.max(np.abs(np.concatenate([rel.real, rel.imag])))),
@@ -1255,8 +1256,7 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         warnings=notes,
         Z_kk=kk_res.Z_fit,
     )
-    audit["Rs_ohm"] = fit.Rs_ohm
-    audit["Rs_source"] = fit.Rs_source
+    audit["Rs"] = fit.series_resistance().to_dict()
     audit["elapsed_s"] = round(time.perf_counter() - t_start, 4)
     return fit
 

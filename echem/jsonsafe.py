@@ -28,4 +28,6 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if callable(getattr(value, "to_dict", None)):  # result objects (echem.flags.Flag ...)
+        return jsonable(value.to_dict())
     return str(value)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import AnalysisError, MetadataError
+from echem.flags import Flag
 from echem.jsonsafe import jsonable
 from echem.sweeps import turning_points
 
@@ -400,7 +401,7 @@ class LSVResult:
 
     ``rows``: one dict per target with keys ``reaction, target_mA_cm2, eta_mV, eta_err_mV,
     E_RHE_V, ru_ohm, ir_fraction, reached`` (``E_RHE_V`` is the iR-corrected potential at
-    the target). ``curve``: the selected sweep with columns ``E_V, E_RHE_V, E_RHE_corr_V,
+    the target) and ``flags``, a list of :class:`~echem.flags.Flag`. ``curve``: the selected sweep with columns ``E_V, E_RHE_V, E_RHE_corr_V,
     I_A, j_mA_cm2, eta_mV``. ``audit``: JSON-serialisable record of the choices made.
     """
 
@@ -425,6 +426,7 @@ def analyse_lsv(
     noise_window: int = 7,
     cycle_numbers=None,
     sweep_direction: str = "reaction",
+    ru_flags: Sequence[Flag] = (),
 ) -> LSVResult:
     """Overpotential at each target current density from one polarisation curve.
 
@@ -442,7 +444,10 @@ def analyse_lsv(
     i.e. the current noise seen through dE/dj), and ``I_target = target · area``.
 
     Without ``ru_ohm`` the curve is not corrected: ``ru_ohm`` is None and ``ir_fraction``
-    0 in the rows, with a warning in the audit when a non-zero fraction was asked for.
+    0 in the rows, flagged ``no_ir`` when a non-zero fraction was asked for. ``ru_flags``
+    (how Ru was found, e.g. ``ru_extrapolated`` or ``ru_bound_only``) are added to every
+    row. Rows are flagged ``not_reached``, ``eta_negative``, ``multiple_crossings``, and
+    ``ir_dominant`` where the correction ``f·|I|·Ru`` exceeds the corrected overpotential.
 
     ``sweep``, ``cycle``, ``cycle_numbers`` (the file's cycle column) and
     ``sweep_direction`` choose the sweep as in :func:`select_sweep`.
@@ -484,11 +489,11 @@ def analyse_lsv(
         ru_err = 0.0 if ru_err_ohm is None or not math.isfinite(float(ru_err_ohm)) else abs(float(ru_err_ohm))
     else:
         ru, f, ru_err = None, 0.0, 0.0
-        if fraction_requested != 0.0:
-            warnings.append(
-                f"iR correction of {fraction_requested:g}·Ru asked for but no Ru is known "
-                "(no ru_ohm in sample.yaml and no EIS); the curve is NOT iR-corrected"
-            )
+    common_flags = list(ru_flags)
+    if ru is None and fraction_requested != 0.0:
+        common_flags.append(Flag(
+            "no_ir", f"iR correction of {fraction_requested:g}·Ru asked for but no Ru is known; the curve "
+                     "is NOT iR-corrected (ru_ohm empty, ir_fraction 0)"))
 
     E = np.asarray(E_V, dtype=float)[sel.mask]
     I = np.asarray(I_A, dtype=float)[sel.mask]
@@ -513,16 +518,19 @@ def analyse_lsv(
                 hit["neighbours"] = [j_r.size - 1 - b_, j_r.size - 1 - a_]
         else:
             hit = _value_at(j_r, E_corr, t, window, log=True)
+        row_flags = list(common_flags)
         row = {"reaction": reaction, "target_mA_cm2": t, "eta_mV": math.nan, "eta_err_mV": math.nan,
-               "E_RHE_V": math.nan, "ru_ohm": ru, "ir_fraction": f, "reached": hit is not None}
+               "E_RHE_V": math.nan, "ru_ohm": ru, "ir_fraction": f, "reached": hit is not None,
+               "flags": row_flags}
         entry: dict[str, Any] = {"target_mA_cm2": t, "reached": hit is not None}
         if hit is None:
             entry["note"] = f"|j| in the reaction's direction never reaches {t:g} mA/cm2 (max {np.max(j_r):.4g})"
+            row_flags.append(Flag("not_reached", f"{t:g} mA/cm2 never reached in the selected sweep "
+                                                 f"(largest |j| {np.max(j_r):.3g} mA/cm2)"))
         elif not math.isfinite(hit["value"]):
-            warnings.append(
-                f"the sweep starts with |j| above {t:g} mA/cm2; the overpotential at this target "
-                "cannot be read from it"
-            )
+            row["reached"] = False
+            row_flags.append(Flag("not_reached", f"the sweep starts with |j| above {t:g} mA/cm2; the "
+                                                 "overpotential at this target cannot be read from it"))
             entry["note"] = hit["method"]
         else:
             noise_mV = hit["err"] * 1e3
@@ -531,15 +539,20 @@ def analyse_lsv(
             row["eta_mV"] = s * (hit["value"] - E_eq) * 1e3
             row["eta_err_mV"] = math.hypot(noise_mV, ru_mV)
             if row["eta_mV"] < 0:
-                warnings.append(
-                    f"the target {t:g} mA/cm2 is reached on the far side of the equilibrium "
-                    "potential (negative overpotential): check the reference electrode, pH and reaction"
-                )
+                row_flags.append(Flag(
+                    "eta_negative", f"the target {t:g} mA/cm2 is reached on the far side of the equilibrium "
+                                    "potential (negative overpotential): check the reference electrode, pH "
+                                    "and reaction"))
             if hit["crossings"] > 1:
-                warnings.append(
-                    f"|j| crosses {t:g} mA/cm2 {hit['crossings']} times before its maximum "
-                    "(noise or a non-monotonic curve); the last crossing is used"
-                )
+                row_flags.append(Flag(
+                    "multiple_crossings", f"|j| crosses {t:g} mA/cm2 {hit['crossings']} times before its "
+                                          "maximum (noise, bubbles or a peak); the last crossing is used"))
+            ir_mV = (t * area * 1e-3) * abs(f) * (ru or 0.0) * 1e3
+            if ru is not None and ir_mV > abs(row["eta_mV"]):
+                row_flags.append(Flag(
+                    "ir_dominant", f"at {t:g} mA/cm2 the iR correction ({ir_mV:.0f} mV) exceeds the corrected "
+                                   f"overpotential ({row['eta_mV']:.0f} mV): the value rests on Ru"))
+            entry["ir_correction_mV"] = ir_mV
             entry.update({
                 "method": hit["method"], "neighbours": hit["neighbours"],
                 "E_two_point_V": hit["two_point"], "noise_err_mV": noise_mV, "ru_err_mV": ru_mV,
@@ -567,6 +580,7 @@ def analyse_lsv(
         "noise_window": window,
         "j_max_mA_cm2": float(np.max(j_r)),
         "targets": target_audit,
+        "flags": {f"{r['target_mA_cm2']:g}": [fl.to_dict() for fl in r["flags"]] for r in rows},
         **sel.info,
         "warnings": warnings,
     }

@@ -206,8 +206,12 @@ def test_rs_is_r0_for_catalyst_and_hf_intercept_for_film():
     film = eis.fit_spectrum(
         FREQ, noisy(eis.simulate(eis.FILM_CIRCUIT, [1e6, 1e-10, 0.9, 1e-7, 0.8], FREQ), 1), eis.FILM_CIRCUIT
     )
-    assert film.Rs_source == "high-frequency intercept"
-    assert 0 <= film.Rs_ohm < 0.01 * 1e6
+    rs = film.series_resistance()
+    # no series resistor in the film circuit and the arc starts at the origin: the
+    # extrapolation gives 0 within its error, so only a bound, tighter than Z'(f_max)
+    assert rs.status == "bound" and rs.value_ohm is None and np.isnan(film.Rs_ohm)
+    assert [f.code for f in rs.flags] == ["ru_bound_only"]
+    assert 0 < rs.bound_ohm < min(rs.audit["Z_re_at_f_max_ohm"], 0.001 * 1e6)
 
 
 def test_hf_intercept_extrapolates_and_interpolates():

@@ -210,7 +210,9 @@ def test_no_ru_means_no_correction_and_a_warning():
     res = analyse_lsv(E, I, area_cm2=0.196, reaction="HER", offset_to_rhe_V=0.0, ru_ohm=None, ir_fraction=1.0)
     assert all(r["ru_ohm"] is None and r["ir_fraction"] == 0.0 for r in res.rows)
     assert res.rows[0]["eta_mV"] == pytest.approx(eta_at(10, 60, 0.01, 1000, 0.005), abs=1.0)
-    assert any("NOT iR-corrected" in w for w in res.audit["warnings"])
+    for row in res.rows:
+        assert [f.code for f in row["flags"]] == ["no_ir"]
+        assert "NOT iR-corrected" in row["flags"][0].message
     assert (res.curve["E_RHE_corr_V"] == res.curve["E_RHE_V"]).all()
 
 
@@ -221,7 +223,7 @@ def test_curve_columns_and_audit_are_contract():
                       ru_err_ohm=0.1, ir_fraction=1.0)
     assert list(res.curve.columns) == ["E_V", "E_RHE_V", "E_RHE_corr_V", "I_A", "j_mA_cm2", "eta_mV"]
     assert set(res.rows[0]) == {"reaction", "target_mA_cm2", "eta_mV", "eta_err_mV", "E_RHE_V", "ru_ohm",
-                                "ir_fraction", "reached"}
+                                "ir_fraction", "reached", "flags"}
     json.dumps(res.audit, allow_nan=False)
     assert res.audit["sweep"]["n_sweeps"] == 1 and res.audit["offset_to_rhe_V"] == 0.926
     assert res.audit["targets"][0]["neighbours"]

@@ -62,19 +62,15 @@ def resolution_score(freq_Hz, Z) -> float:
     return float(abs(apex - (logf.max() + logf.min()) / 2) / half_span)
 
 
-def series_resistance(fit, freq_Hz, Z) -> tuple[float | None, float | None, str]:
-    """Rs for iR correction: the fitted series R0, else the high-frequency intercept
-    (``fit`` None: the fit was rejected, only the intercept is left)."""
-    from echem.eis import hf_intercept_ohm
+def series_resistance(fit, freq_Hz, Z):
+    """Ru from this spectrum (:mod:`echem.series_resistance`): the fit's series resistor when
+    determined, else the high-frequency intercept of the measured points, else a bound only
+    (``fit`` None: the fit was rejected)."""
+    from echem.series_resistance import from_fit
 
-    for p in fit.params if fit is not None else ():
-        if p["param"] == "R0":
-            return p["value"], p.get("stderr"), "EIS fit R0"
-    source = "EIS high-frequency intercept" + (" (the fit was rejected)" if fit is None else "")
-    try:
-        return float(hf_intercept_ohm(freq_Hz, Z)), None, source
-    except Exception:  # noqa: BLE001
-        return None, None, "none"
+    if fit is None:
+        return from_fit(None, None, [], freq_Hz, Z)
+    return fit.series_resistance(freq_Hz, Z)
 
 
 def load_spectra(run, ing) -> list[Spectrum]:
@@ -190,12 +186,13 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         run.warning(f"{label}: Lin-KK residuals reach {worst:.3g} % (limit {settings['kk_threshold_pct']} %): "
                     "the spectrum may be non-stationary or distorted, treat its fit with care "
                     "(kk_ok = false; details in the audit)", file=label)
-    rs, rs_err, rs_source = series_resistance(None if problem else fit, freq, Z)
+    rs = series_resistance(None if problem else fit, freq, Z)
     entry = {
         "file": label, "source_file": rec.file, "sha256": rec.meta.get("sha256"),
         "circuit": fit.circuit, "circuit_source": circuit_source, "params": {},
         "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok),
-        "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source,
+        "rs_ohm": rs.value_ohm, "rs_err_ohm": rs.err_ohm, "rs_source": rs.source, "rs_status": rs.status,
+        "rs_bound_ohm": rs.bound_ohm, "rs_flags": [f.to_dict() for f in rs.flags],
         "temperature_C": spec.temperature_C,
         "temperature_source": rec.sources.get("file_temperature_C"),
         "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
@@ -218,9 +215,10 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
                                            "temperature_C": spec.temperature_C},
         method={**fit.audit, "selection": selection} if selection else fit.audit,
         result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
-                "rs_ohm": rs, "rs_err_ohm": rs_err, "rs_source": rs_source},
+                "series_resistance": rs.to_dict()},
     ))
-    run.info(f"{label}: {fit.circuit} ({circuit_source}) chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} Rs={rs}")
+    run.info(f"{label}: {fit.circuit} ({circuit_source}) chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} "
+             f"Rs={rs.value_ohm if rs.known else f'unknown (<= {rs.bound_ohm:.4g})'} ({rs.source})")
 
     def painter():
         from echem.plots.eis import eis_figure

@@ -15,23 +15,44 @@ from echem.workflow.tables import atomic_write_bytes, frame, write_csv
 CURVE_COLUMNS = ("file", "reaction", "E_V", "E_RHE_V", "E_RHE_corr_V", "I_A", "j_mA_cm2", "eta_mV")
 
 
-def choose_ru(resolved: Mapping[str, Any], eis_fits: list[dict[str, Any]]) -> tuple[float | None, float, str]:
-    """Ru and its error: sample.yaml ``ru_ohm``, else the median Rs of the sample's EIS fits."""
+def choose_ru(resolved: Mapping[str, Any], eis_fits: list[dict[str, Any]]):
+    """Ru, its error, where it came from, its flags and an audit note.
+
+    ``ru_ohm`` from sample.yaml wins. Else the median over the sample's spectra whose Ru
+    is known (:mod:`echem.series_resistance`: the fitted series resistor, else the
+    high-frequency intercept), its error the fits' median error and the spectra's
+    spread in quadrature. Spectra that only bound Ru are not used; when no spectrum
+    gives a value the result is None with the tightest bound, flagged ``ru_bound_only``.
+    """
     import numpy as np
+
+    from echem.flags import Flag
 
     err = resolved.get("ru_err_ohm")
     if resolved.get("ru_ohm") is not None:
-        return float(resolved["ru_ohm"]), float(err or 0.0), "sample.yaml ru_ohm"
+        return float(resolved["ru_ohm"]), float(err or 0.0), "sample.yaml ru_ohm", [], {}
     usable = [f for f in eis_fits if f.get("rs_ohm") is not None and np.isfinite(f["rs_ohm"])]
+    bounds = [f for f in eis_fits if f.get("rs_bound_ohm") is not None]
     if not usable:
-        return None, 0.0, "none (no ru_ohm in sample.yaml and no EIS in the sample)"
+        if bounds:
+            tight = min(bounds, key=lambda f: f["rs_bound_ohm"])
+            why = tight["rs_source"].removeprefix("none: ")
+            return None, 0.0, f"none ({why})", [Flag("ru_bound_only", (
+                f"Ru unknown: {why}; only 0 <= Ru <= {tight['rs_bound_ohm']:.4g} Ohm "
+                f"({tight['file']}); set ru_ohm in sample.yaml or measure EIS to higher frequency"))], \
+                {"ru_bound_ohm": tight["rs_bound_ohm"], "ru_bound_from": tight["file"]}
+        return None, 0.0, "none (no ru_ohm in sample.yaml and no EIS in the sample)", [], {}
     values = np.array([f["rs_ohm"] for f in usable], float)
     ru = float(np.median(values))
     stderrs = [f.get("rs_err_ohm") for f in usable if f.get("rs_err_ohm") is not None]
     spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
     fit_err = float(np.median(stderrs)) if stderrs else 0.0
     source = usable[0]["rs_source"] + (f" (median of {len(usable)} spectra)" if len(usable) > 1 else "")
-    return ru, float(err) if err is not None else float(np.hypot(fit_err, spread)), source
+    flags = [Flag(**fl) for f in usable for fl in f.get("rs_flags", [])]
+    note = {"ru_from": [f["file"] for f in usable]}
+    if bounds:
+        note["ru_not_from"] = {f["file"]: f["rs_source"] for f in bounds}
+    return ru, float(err) if err is not None else float(np.hypot(fit_err, spread)), source, flags, note
 
 
 def infer_reaction(E_RHE_V, I_A) -> str:
@@ -81,6 +102,7 @@ def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
 def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     import numpy as np
 
+    from echem.flags import codes
     from echem.lsv import analyse_lsv
     from echem.reference import resolve_reference, rhe_conversion
 
@@ -106,24 +128,20 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     reaction_source = rec.sources.get("reaction", "")
     if reaction == "auto":
         reaction, reaction_source = infer_reaction(E + offset, I), "inferred from the current's sign"
-    ru, ru_err, ru_source = choose_ru(r, fits)
+    ru, ru_err, ru_source, ru_flags, ru_note = choose_ru(r, fits)
     fraction = float(r.get("ir_compensation") or 0.0) - float(r.get("instrument_ir_compensation") or 0.0)
-    if ru is None:
-        run.warning(f"{rec.file}: no Ru (no ru_ohm in sample.yaml, no EIS): overpotentials are NOT "
-                    "iR-corrected (ru_ohm empty, ir_fraction 0)", file=rec.file)
-        fraction = 0.0
     result = analyse_lsv(
         E, I, area_cm2=float(r["area_cm2"]), reaction=reaction, offset_to_rhe_V=offset,
         targets_mA_cm2=tuple(settings["targets_mA_cm2"]), ru_ohm=ru, ru_err_ohm=ru_err,
         ir_fraction=fraction, sweep=settings["sweep"],
         cycle_numbers=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
+        ru_flags=ru_flags,
     )
+    fraction = result.audit["ir_fraction"]
     for warning in result.audit.get("warnings", []):
         run.warning(f"{rec.file}: {warning}", file=rec.file)
     for row in result.rows:
-        rows.append({"sample": sample, "file": rec.file, **row})
-        if not row.get("reached"):
-            run.warning(f"{rec.file}: {row['target_mA_cm2']} mA/cm2 never reached in the selected sweep", file=rec.file)
+        rows.append({"sample": sample, "file": rec.file, **row, "flags": run.flagged(row["flags"], rec.file)})
     curve = result.curve.copy()
     curve.insert(0, "reaction", reaction)
     curve.insert(0, "file", rec.file)
@@ -136,7 +154,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
         "offset_to_rhe_V": offset,
         "temperature_C": temperature,
         "reaction": (reaction, reaction_source),
-        "ru_ohm": (ru, ru_source), "ru_err_ohm": ru_err,
+        "ru_ohm": (ru, ru_source), "ru_err_ohm": ru_err, **ru_note,
         "ir_compensation": (r.get("ir_compensation"), rec.sources.get("ir_compensation")),
         "instrument_ir_compensation": (r.get("instrument_ir_compensation"),
                                        rec.sources.get("instrument_ir_compensation")),
@@ -144,7 +162,8 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     }
     audit.write(outputs.audit, audit.audit_name("lsv", rec.file), audit.record(
         stage="lsv", sample=sample, file=rec.file, sha256=rec.meta.get("sha256"),
-        settings=dict(settings), metadata=used, method=result.audit, result={"rows": result.rows},
+        settings=dict(settings), metadata=used, method=result.audit,
+        result={"rows": [{**row, "flags": codes(row["flags"])} for row in result.rows]},
     ))
 
     def painter():

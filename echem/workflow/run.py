@@ -47,12 +47,26 @@ class StageRun:
     def info(self, message: str) -> None:
         self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} INFO {message}")
 
-    def warning(self, message: str, file: str = "") -> None:
+    def warning(self, message: str, file: str = "", flag: str = "") -> None:
         """A result was produced but deserves a look (no iR correction, KK failed...):
-        logged, and a row in results/tables/warnings.csv."""
+        logged, and a row in results/tables/warnings.csv (``flag``: the code the row's
+        number carries in its table, see :mod:`echem.flags`)."""
         message = " ".join(str(message).split())
-        self.warnings.append({"sample": self.sample, "file": file, "stage": self.stage, "warning": message})
-        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} WARNING {message}")
+        self.warnings.append({"sample": self.sample, "file": file, "stage": self.stage, "warning": message,
+                              "flag": flag})
+        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} WARNING "
+                          f"{f'[{flag}] ' if flag else ''}{message}")
+
+    def flagged(self, flags, file: str = "") -> str:
+        """Write one warning per :class:`~echem.flags.Flag` and return the table's ``flags`` cell."""
+        from echem.flags import codes
+
+        seen = set()
+        for f in flags:
+            if (f.code, f.message) not in seen:
+                seen.add((f.code, f.message))
+                self.warning(f"{file + ': ' if file else ''}{f.message}", file=file, flag=f.code)
+        return codes(flags)
 
     def error(self, file: str, message: str) -> None:
         """Record one actionable error row (sample, file, stage, error) and log it."""

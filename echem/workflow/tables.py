@@ -11,18 +11,18 @@ from typing import Any
 #: Column order of every table in results/tables/ (the contract in DESIGN.md).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "overpotentials": ("sample", "file", "reaction", "target_mA_cm2", "eta_mV", "eta_err_mV",
-                       "E_RHE_V", "ru_ohm", "ir_fraction", "reached"),
+                       "E_RHE_V", "ru_ohm", "ir_fraction", "reached", "flags"),
     "tafel": ("sample", "file", "slope_mV_dec", "slope_err_mV_dec", "j0_mA_cm2", "eta_lo_mV",
-              "eta_hi_mV", "r2", "n_points"),
+              "eta_hi_mV", "r2", "n_points", "flags"),
     "ecsa": ("sample", "cdl_mF", "cdl_err_mF", "cs_mF_cm2", "ecsa_cm2", "roughness_factor",
-             "sa_eta_mV", "sa_mA_cm2", "sa_err_mA_cm2", "mass_activity_A_g"),
-    "eis": ("sample", "file", "circuit", "param", "value", "stderr", "unit", "chi2", "kk_ok"),
+             "sa_eta_mV", "sa_mA_cm2", "sa_err_mA_cm2", "mass_activity_A_g", "flags"),
+    "eis": ("sample", "file", "circuit", "param", "value", "stderr", "unit", "chi2", "kk_ok", "flags"),
     "conductivity": ("sample", "file", "temperature_C", "R_ohm", "R_err_ohm", "sigma_S_cm", "run",
-                     "used"),
+                     "used", "flags"),
     "arrhenius": ("sample", "law", "Ea_eV", "Ea_err_eV", "ref_T_C", "sigma_ref_S_cm",
-                  "n_points", "r2", "run"),
+                  "n_points", "r2", "run", "flags"),
     "errors": ("sample", "file", "stage", "error"),
-    "warnings": ("sample", "file", "stage", "warning"),
+    "warnings": ("sample", "file", "stage", "warning", "flag"),
 }
 
 
