@@ -129,6 +129,44 @@ def _window(v):
     return [lo, hi]
 
 
+#: Keys of ``stability:`` in sample.yaml (the roles of a durability test's files; echem.stability).
+STABILITY_KEYS = ("run", "before", "after", "set_mA_cm2", "set_E_V", "duration_h")
+
+
+def _file_list(v, key):
+    items = [v] if isinstance(v, str) else v
+    if not isinstance(items, (list, tuple)) or not items or \
+            not all(isinstance(x, str) and x.strip() for x in items):
+        raise MetadataError(f"{key} must be a file name or a list of file names, got {v!r}")
+    return [x.strip() for x in items]
+
+
+def _stability(v):
+    """``{run: cp_84h.mpt, before: lsv_initial.mpt, after: lsv_after_80h.mpt}`` (files or lists),
+    optionally ``set_mA_cm2`` (CP), ``set_E_V`` (CA, vs the reference) and ``duration_h``."""
+    if not isinstance(v, Mapping):
+        raise MetadataError("stability must be a mapping such as {before: lsv_initial.mpt, after: "
+                            f"lsv_after_80h.mpt, run: cp_84h.mpt}}, got {v!r}")
+    extra = sorted(set(map(str, v)) - set(STABILITY_KEYS))
+    if extra:
+        raise MetadataError(f"stability has unknown key '{extra[0]}'; {_suggest(extra[0], STABILITY_KEYS)}"
+                            f"expected {', '.join(STABILITY_KEYS)}")
+    out: dict[str, Any] = {}
+    for key in ("run", "before", "after"):
+        if v.get(key) is not None:
+            out[key] = _file_list(v[key], f"stability.{key}")
+    if v.get("set_mA_cm2") is not None:
+        out["set_mA_cm2"] = _number(v["set_mA_cm2"], "stability.set_mA_cm2")
+        if out["set_mA_cm2"] == 0:
+            raise MetadataError("stability.set_mA_cm2 must be the non-zero set current density, signed as "
+                                "the current (negative for the HER)")
+    if v.get("set_E_V") is not None:
+        out["set_E_V"] = _number(v["set_E_V"], "stability.set_E_V")
+    if v.get("duration_h") is not None:
+        out["duration_h"] = _number(v["duration_h"], "stability.duration_h", minimum=0.0, exclusive_min=True)
+    return out
+
+
 #: Every key a ``sample.yaml`` may hold, with its validator. The same keys, with the
 #: same meaning, form ``defaults:`` in config/config.yaml (a test keeps them in step).
 SAMPLE_KEYS: dict[str, Any] = {
@@ -148,6 +186,7 @@ SAMPLE_KEYS: dict[str, Any] = {
     "temperature_C": _temperature_map,
     "circuit": _string("circuit"),
     "tafel_window_mV": _window,
+    "stability": _stability,
     "notes": lambda v: str(v),
 }
 

@@ -21,6 +21,11 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                      "used", "flags"),
     "arrhenius": ("sample", "law", "Ea_eV", "Ea_err_eV", "ref_T_C", "sigma_ref_S_cm",
                   "n_points", "r2", "run", "flags"),
+    "stability": ("sample", "file", "mode", "set_value", "set_unit", "duration_h", "eta_start_mV",
+                  "eta_end_mV", "drift_mV_h", "drift_err_mV_h", "max_excursion_mV", "interrupted_fraction",
+                  "flags"),
+    "stability_lsv_shift": ("sample", "before_file", "after_file", "target_mA_cm2", "eta_before_mV",
+                            "eta_after_mV", "delta_eta_mV", "delta_eta_err_mV", "flags"),
     "errors": ("sample", "file", "stage", "error"),
     "warnings": ("sample", "file", "stage", "warning", "flag"),
 }
