@@ -12,8 +12,23 @@ A reader is a module in this package with::
     def sniff(raw: bytes, name: str) -> bool: ...   # cheap, content first
     def parse(raw: bytes, name: str) -> Measurement: ...
 
+and optionally::
+
+    def table_start(text: str) -> int: ...   # line index where the data table starts
+    TEXT_CHECKS = False                      # not a table of text lines (JSON, XML, ...)
+
 ``parse`` returns SI canonical columns and whatever metadata the file states; it
-sets ``meta["technique"]`` only when the file itself says which technique it is.
+sets ``meta["technique"]`` only when the file itself says which technique it is
+(``None`` with a ``technique_source`` when the file names a technique echem does not
+analyse), and the vendor's own name for it in ``meta["technique_label"]``.
+
+For text files the registry then refuses text inside the data table (the damage check
+looks at the table only, from ``table_start`` on: a header with a block of technique
+parameters is not a table) and leaves out a row cut off at the end of the file. For
+impedance data :func:`_finish` numbers the spectra (:mod:`echem.io._spectra`): the
+``cycle`` column says which sweep each point belongs to and ``meta["n_spectra"]`` how
+many there are, whatever the vendor wrote; rows that are not impedance points
+(frequency 0) are left out and counted in ``meta["rows_dropped"]``.
 """
 
 from __future__ import annotations
@@ -27,9 +42,10 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import DamagedFileError, EchemError, EmptyDataError, ReaderError, UnknownFormatError
-from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary,
+from echem.io._spectra import number_spectra
+from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary, split_lines,
                             technique_from_label, technique_from_name, without_last_line)
-from echem.measurement import Measurement
+from echem.measurement import COLUMNS, Measurement
 
 #: Reader modules in the order they are asked. Specific formats come before the
 #: generic CSV reader, which accepts any delimited table with recognisable headers.
@@ -48,6 +64,10 @@ READER_MODULES = (
     "ec4_txt",
     "parstat_txt",
     "powersuite_txt",
+    "palmsens_pssession",
+    "ecochemie_dfr",
+    "elchemea_i2b",
+    "spreadsheet",
     "generic_csv",
 )
 
@@ -122,8 +142,8 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
             "or move it out of raw/ if it is not data"
         )
     measurement = _parse(module, raw, name)
-    if not is_binary(raw):
-        _refuse_damaged_rows(raw, name)
+    if getattr(module, "TEXT_CHECKS", True) and not is_binary(raw):
+        _refuse_damaged_rows(raw, name, module)
         measurement = _without_cut_row(measurement, module, raw, name)
     return _finish(measurement, module, raw, name, source)
 
@@ -142,9 +162,28 @@ def _parse(module: ModuleType, raw: bytes, name: str) -> Measurement:
         ) from exc
 
 
-def _refuse_damaged_rows(raw: bytes, name: str) -> None:
-    """A line of text or NaN inside a table of numbers is an error, never skipped or read as NaN."""
-    bad = damaged_rows(decode(raw))
+def _table_start(module: ModuleType | None, text: str) -> int:
+    """Index of the line where the reader's data table starts (0 when it does not say)."""
+    finder = getattr(module, "table_start", None)
+    if finder is None:
+        return 0
+    try:
+        return max(0, int(finder(text)))
+    except Exception:  # noqa: BLE001 - the reader's parse has already accepted the file
+        return 0
+
+
+def _refuse_damaged_rows(raw: bytes, name: str, module: ModuleType | None = None) -> None:
+    """A line of text or NaN inside a table of numbers is an error, never skipped or read as NaN.
+
+    Only the data table is checked: a header may hold lines of numbers too (EC-Lab's
+    technique parameters, one column per sequence) and text between them.
+    """
+    text = decode(raw)
+    start = _table_start(module, text)
+    if start:
+        text = "\n".join(split_lines(text)[start:])
+    bad = [(line_no + start, line) for line_no, line in damaged_rows(text)]
     if bad:
         line_no, line = bad[0]
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
@@ -204,6 +243,12 @@ _KNOWN_EXTENSIONS = {
     ".csv": ("text", "a CSV table"),
     ".tsv": ("text", "a tab-separated table"),
     ".txt": ("text", "a text export"),
+    ".pssession": ("text", "a PalmSens PSTrace session (.pssession)"),
+    ".dfr": ("text", "an Autolab FRA .dfr export"),
+    ".i2b": ("text", "an Elchemea Analytical .i2b export"),
+    ".xlsx": ("binary", "an Excel workbook (.xlsx)"),
+    ".ods": ("binary", "an OpenDocument spreadsheet (.ods)"),
+    ".fods": ("text", "a flat OpenDocument spreadsheet (.fods)"),
 }
 
 
@@ -258,10 +303,12 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
     technique = meta.get("technique")
     if technique:
         meta.setdefault("technique_source", "file content")
+    elif "technique" in meta and meta.get("technique_source"):
+        pass  # the reader decided: the file holds a technique echem does not analyse
     elif {"freq_Hz", "Z_re_ohm", "Z_im_ohm"} <= set(data.columns):
         meta["technique"], meta["technique_source"] = "EIS", "file content (impedance columns)"
     elif meta.get("technique_label"):
-        # the file names a technique the workflow does not analyse (DPV, SWV, ...):
+        # the file names a technique the workflow does not analyse (DPV, SWV, GCPL, ...):
         # say so rather than guess from the name or the data
         meta["technique"] = None
         meta["technique_source"] = f"file says {meta['technique_label']!r}, not analysed by echem"
@@ -271,7 +318,9 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
         meta["technique"], meta["technique_source"] = from_shape, "data shape"
     else:
         meta["technique"], meta["technique_source"] = None, "unknown"
-    if "freq_Hz" in data.columns:
+    if {"freq_Hz", "Z_re_ohm", "Z_im_ohm"} <= set(data.columns):
+        data = _impedance_rows(data, meta, name)
+    elif "freq_Hz" in data.columns:
         freq = data["freq_Hz"].to_numpy(float)
         if np.any(freq[np.isfinite(freq)] <= 0):
             dropped = int(np.sum(freq[np.isfinite(freq)] <= 0))
@@ -283,6 +332,83 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
                                      "re-export the spectrum with its frequency column")
     _check_numbers(data, name)
     return Measurement(data=data, meta=meta)
+
+
+def _impedance_rows(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
+    """Number the spectra, leave out rows that are not impedance points, check the signs.
+
+    The spectra are numbered on the whole table (a run of non-impedance rows between
+    two sweeps separates them), then rows with frequency <= 0 are dropped (counted in
+    ``meta["rows_dropped"]``). ``cycle`` then holds the spectrum each point belongs to
+    (the file's own numbers when they tell the sweeps apart); it is added when the file
+    holds several spectra and had no such column. ``meta["n_spectra"]`` is always set.
+    """
+    freq = data["freq_Hz"].to_numpy(float)
+    cycle = data["cycle"].to_numpy() if "cycle" in data.columns else None
+    if meta.get("canonical_csv"):
+        # echem's own CSV: written from a Measurement whose spectra were already numbered
+        keep = np.isfinite(freq) & (freq > 0)
+        spectra = cycle.astype(np.int64) if cycle is not None else np.ones(freq.size, dtype=np.int64)
+        how = "the file's cycle column (echem canonical CSV)"
+    else:
+        spectra, keep, how = number_spectra(freq, cycle)
+    if not keep.all():
+        dropped = int((~keep).sum())
+        bad_freq = freq[~keep]
+        if np.any(~np.isfinite(bad_freq)):
+            _check_numbers(data, name)  # a NaN frequency is damage, refused there
+        data = data[keep].reset_index(drop=True)
+        spectra = spectra[keep]
+        meta["rows_dropped"] = {"frequency <= 0 (not an impedance point)": dropped}
+        meta["rows"] = int(len(data))
+        if data.empty:
+            raise EmptyDataError(f"{name}: no impedance point has a frequency above 0 Hz; "
+                                 "re-export the spectrum with its frequency column")
+    n = int(np.unique(spectra).size)
+    previous = meta.get("n_spectra")
+    meta["n_spectra"] = n
+    if (cycle is not None or n > 1) and not meta.get("canonical_csv"):
+        if cycle is None or not np.array_equal(data["cycle"].to_numpy(), spectra):
+            data = data.copy()
+            data["cycle"] = spectra.astype("int64")
+            columns = [c for c in COLUMNS if c in data.columns]
+            data = data[columns]
+        used = dict(meta.get("columns_used") or {})
+        used["cycle"] = f"spectrum number: {how}"
+        meta["columns_used"] = used
+    if previous is not None and previous != n:
+        _warn(meta, f"the reader found {previous} spectra, the frequency sweeps say {n}: "
+                    f"each sweep is analysed as one spectrum ({how})")
+    _check_signs(data, meta)
+    return data
+
+
+def _warn(meta: dict, text: str) -> None:
+    warnings = list(meta.get("warnings") or [])
+    if text not in warnings:
+        warnings.append(text)
+    meta["warnings"] = warnings
+
+
+def _check_signs(data: pd.DataFrame, meta: dict) -> None:
+    """Report impedance whose signs look unphysical after the reader applied the file's convention.
+
+    Z'' positive at most points is an inductive response: real for a cell dominated by
+    lead inductance, but far more often a sign convention the column name did not state.
+    Z' below zero at most points is not a passive cell. Neither is changed here: the
+    reader applied what the file says; this says that the data disagree.
+    """
+    z_im = data["Z_im_ohm"].to_numpy(float)
+    z_re = data["Z_re_ohm"].to_numpy(float)
+    nonzero = z_im[np.isfinite(z_im) & (z_im != 0)]
+    if nonzero.size >= 3 and np.sum(nonzero > 0) > 2 * nonzero.size / 3 and not meta.get("z_im_sign_assumed"):
+        _warn(meta, f"Z'' is positive (inductive) at {int(np.sum(nonzero > 0))} of {nonzero.size} points "
+                    "after the file's sign convention was applied: check that the column's sign is "
+                    "what its name says (a capacitive arc has Z'' < 0)")
+    nonzero = z_re[np.isfinite(z_re) & (z_re != 0)]
+    if nonzero.size >= 3 and np.sum(nonzero < 0) > 2 * nonzero.size / 3:
+        _warn(meta, f"Z' is negative at {int(np.sum(nonzero < 0))} of {nonzero.size} points after the "
+                    "file's sign convention was applied: a passive cell has Z' > 0; check the column's sign")
 
 
 def _check_numbers(data, name: str) -> None:

@@ -158,6 +158,10 @@ def guess_decimal(lines: Iterable[str], delimiter: str) -> str:
 _TECHNIQUE_PATTERNS = (
     # (regex on a vendor technique label, canonical technique); first match wins
     (r"impedance|\bpeis\b|\bgeis\b|\beis\b|\bzir\b|a\.?c\.? impedance|zcurve|\bimp\b", "EIS"),
+    # battery cycling and waits: named (technique_label), never analysed as a sweep or a hold
+    (r"galvanostatic cycling|potential limitation|\bgcpl\d*\b|battery capacity|\bbcd\b|modulo ?bat"
+     r"|constant current|constant voltage|\bcoc\b|\bcov\b|intermittent titration|\bgitt\b|\bpitt\b"
+     r"|modular (?:potentio|galvano)|^wait$", None),
     (r"linear sweep|\blsv\b|\blsw\b|polari[sz]ation curve|tafel", "LSV"),
     (r"cyclic voltam|\bcv\b|\bcva\b", "CV"),
     (r"chrono ?amperometry|\bca\b|potentiostatic hold|\bcstv\b", "CA"),
@@ -167,10 +171,15 @@ _TECHNIQUE_PATTERNS = (
 
 
 def technique_from_label(label: str | None) -> str | None:
-    """Map a vendor's technique label (e.g. "Linear Sweep Voltammetry") to LSV/CV/EIS/..."""
+    """Map a vendor's technique label (e.g. "Linear Sweep Voltammetry") to LSV/CV/EIS/...
+
+    ``None`` for a label that names nothing echem knows, and for battery-cycling techniques
+    and waits (GCPL, BCD, Modulo Bat, constant current/voltage steps, GITT/PITT, Wait), which
+    a caller keeps in ``meta["technique_label"]`` as not analysed.
+    """
     if not label:
         return None
-    text = label.lower()
+    text = label.lower().strip()
     for pattern, technique in _TECHNIQUE_PATTERNS:
         if re.search(pattern, text):
             return technique

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
+from echem.io._spectra import spectrum_starts  # noqa: F401 - kept importable from here
 from echem.io._text import (column_floats, decode, guess_decimal, head_text, split_lines, table_columns,
                             technique_from_label)
 from echem.measurement import Measurement, canonical_frame
@@ -113,6 +114,56 @@ _COLUMN_CANDIDATES: dict[str, tuple[tuple[str, float], ...]] = {
 
 _CYCLE_COLUMN = "cycle number"
 
+#: Vendor columns read besides the canonical candidates: the cycle counter, the charge per
+#: point (current of GCPL .mpr), |Z| and phase (Modulo Bat .mpr) and the counter-electrode
+#: potentials (a check of Ewe).
+_AUX_COLUMNS = frozenset({_CYCLE_COLUMN, "dq/mA.h", "|Z|/Ohm", "Phase(Z)/deg", "Ewe-Ece/V", "<Ewe-Ece>/V",
+                          "<Ece>/V", "Ece/V"})
+
+#: EC-Lab techniques by the label the .mpt header writes (the .mpr names them by ID, see
+#: :data:`echem.io.biologic_mpr.TECHNIQUE_IDS`): (EC-Lab's short name, technique the
+#: workflow analyses). ``None``: the technique is named in ``meta["technique_label"]`` and
+#: not analysed (battery cycling, waits). A Modulo Bat run with impedance points is read
+#: as EIS (its spectra are analysed), without them it is not analysed; so .mpr and .mpt
+#: of one run always get the same technique.
+ECLAB_TECHNIQUES: dict[str, tuple[str, str | None]] = {
+    "Linear Sweep Voltammetry": ("LSV", "LSV"),
+    "Cyclic Voltammetry": ("CV", "CV"),
+    "Cyclic Voltammetry Advanced": ("CVA", "CV"),
+    "Chronoamperometry / Chronocoulometry": ("CA", "CA"),
+    "Chronopotentiometry": ("CP", "CP"),
+    "Open Circuit Voltage": ("OCV", "OCV"),
+    "Potentio Electrochemical Impedance Spectroscopy": ("PEIS", "EIS"),
+    "Galvano Electrochemical Impedance Spectroscopy": ("GEIS", "EIS"),
+    "IR compensation (PEIS)": ("ZIR", "EIS"),
+    "Galvanostatic Cycling with Potential Limitation": ("GCPL", None),
+    "Battery Capacity Determination": ("BCD", None),
+    "Modulo Bat": ("MB", None),
+    "Constant Current": ("coC", None),
+    "Constant Voltage": ("coV", None),
+    "Modular Potentio": ("MP", None),
+    "Wait": ("WAIT", None),
+}
+
+#: Columns only battery-cycling techniques write (GCPL, BCD, MB, ...): a headerless export
+#: with them and no impedance is not a sweep or a hold, whatever its data look like.
+_BATTERY_COLUMNS = frozenset({"half cycle", "Q charge/discharge/mA.h", "Capacity/mA.h", "Efficiency/%",
+                              "Energy charge/W.h", "Energy discharge/W.h", "Q discharge/mA.h",
+                              "Q charge/mA.h", "z cycle"})
+
+
+def technique_meta(label: str) -> dict[str, Any]:
+    """``technique_label`` and, for a technique the workflow analyses, ``technique``."""
+    meta: dict[str, Any] = {"technique_label": label}
+    if label in ECLAB_TECHNIQUES:
+        code, technique = ECLAB_TECHNIQUES[label]
+        meta["technique_code"] = code
+    else:
+        technique = technique_from_label(label)
+    if technique:
+        meta["technique"] = technique
+    return meta
+
 
 # --------------------------------------------------------------------------- sniff
 
@@ -170,7 +221,7 @@ def select_columns(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndar
     """Pick and convert vendor columns to canonical SI columns.
 
     Returns the canonical arrays and, for each, the vendor column it came from.
-    ``cycle`` is not handled here (see :func:`spectrum_index`).
+    ``cycle`` is not handled here (see :func:`build_measurement`).
     """
     out: dict[str, np.ndarray] = {}
     used: dict[str, str] = {}
@@ -181,44 +232,6 @@ def select_columns(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndar
                 used[canonical] = vendor
                 break
     return out, used
-
-
-def spectrum_starts(freq_Hz: np.ndarray) -> np.ndarray:
-    """Boolean mask of rows where a new impedance sweep starts (frequency reset).
-
-    A sweep runs one way in log-frequency; a step against that direction larger
-    than half the file's log-frequency span starts a new sweep. Small backward
-    steps (repeated or re-measured points) do not.
-    """
-    freq = np.asarray(freq_Hz, dtype=float)
-    starts = np.zeros(freq.size, dtype=bool)
-    ok = np.isfinite(freq) & (freq > 0)
-    if ok.sum() < 3:
-        return starts
-    idx = np.flatnonzero(ok)
-    logf = np.log10(freq[idx])
-    steps = np.diff(logf)
-    moving = steps[steps != 0]
-    if moving.size == 0:
-        return starts
-    direction = np.sign(np.median(moving)) or 1.0
-    span = logf.max() - logf.min()
-    jumps = (steps * direction < 0) & (np.abs(steps) > 0.5 * span)
-    starts[idx[1:][jumps]] = True
-    return starts
-
-
-def spectrum_index(freq_Hz: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
-    """Spectrum number per row of an impedance file.
-
-    EC-Lab counts repeated sweeps in ``cycle number`` when the technique loops;
-    when that column is absent or constant, sweeps are told apart by frequency
-    resets and numbered from the file's cycle value (else from 1).
-    """
-    if cycle is not None and cycle.size and np.unique(cycle).size > 1:
-        return cycle.astype(np.int64)
-    base = int(cycle[0]) if cycle is not None and cycle.size else 1
-    return base + np.cumsum(spectrum_starts(freq_Hz)).astype(np.int64)
 
 
 def cycle_ints(values: np.ndarray, what: str) -> np.ndarray:
@@ -234,18 +247,115 @@ def cycle_ints(values: np.ndarray, what: str) -> np.ndarray:
     return np.rint(values).astype(np.int64)
 
 
+def _warn(meta: dict[str, Any], text: str) -> None:
+    meta["warnings"] = list(meta.get("warnings") or []) + [text]
+
+
+def _current_from_charge(columns: Mapping[str, np.ndarray], canonical: dict, used: dict) -> None:
+    """``I = dq/Δt`` for files that store the charge per point but no current (GCPL .mpr).
+
+    EC-Lab's .mpt export of such a run has ``<I>/mA``, and it is exactly this: ``dq/mA.h``
+    × 3600 over the time step (checked to 1e-15 on the corpus GCPL pairs; the first point,
+    with dq = 0, is 0 there too).
+    """
+    if "I_A" in canonical or "dq/mA.h" not in columns or "time/s" not in columns:
+        return
+    dq = np.asarray(columns["dq/mA.h"], dtype=float) * 3.6  # mA.h -> C
+    t = np.asarray(columns["time/s"], dtype=float)
+    if dq.size == 0:
+        return
+    dt = np.empty_like(t)
+    dt[1:] = np.diff(t)
+    dt[0] = dt[1] if t.size > 1 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        current = np.where(dq == 0, 0.0, dq / dt)
+    if not np.all(np.isfinite(current)):
+        return  # repeated time stamps: no current rather than an invented one
+    canonical["I_A"] = current
+    used["I_A"] = "dq/mA.h / time step (as EC-Lab's <I>/mA export)"
+
+
+def _impedance_from_polar(columns: Mapping[str, np.ndarray], canonical: dict, used: dict) -> None:
+    """Z' and Z'' from ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat .mpr stores only these).
+
+    EC-Lab's ``Phase(Z)`` has the physical sign (negative on a capacitive arc, the sign of
+    ``-(-Im(Z))``), so ``Z' = |Z| cos φ`` and ``Z'' = |Z| sin φ``; the .mpt export of the same
+    run has Re(Z) and -Im(Z) equal to these within float32 precision.
+    """
+    if "freq_Hz" not in canonical or "Z_re_ohm" in canonical or "Z_im_ohm" in canonical:
+        return
+    if "|Z|/Ohm" not in columns or "Phase(Z)/deg" not in columns:
+        return
+    modulus = np.asarray(columns["|Z|/Ohm"], dtype=float)
+    phase = np.deg2rad(np.asarray(columns["Phase(Z)/deg"], dtype=float))
+    canonical["Z_re_ohm"] = modulus * np.cos(phase)
+    canonical["Z_im_ohm"] = modulus * np.sin(phase)
+    used["Z_re_ohm"] = "|Z|/Ohm * cos(Phase(Z)/deg)"
+    used["Z_im_ohm"] = "|Z|/Ohm * sin(Phase(Z)/deg)"
+
+
+#: (potential column, Ewe-Ece column, Ece column) that hold Ewe = (Ewe-Ece) + Ece.
+_POTENTIAL_PARTS = (("<Ewe>/V", "<Ewe-Ece>/V", "<Ece>/V"), ("<Ewe>/V", "Ewe-Ece/V", "<Ece>/V"),
+                    ("Ewe/V", "Ewe-Ece/V", "Ece/V"), ("<Ewe>/V", "Ewe-Ece/V", "Ece/V"),
+                    ("Ewe/V", "Ewe-Ece/V", "<Ece>/V"))
+
+
+def _potential_check(columns: Mapping[str, np.ndarray], canonical: dict, used: dict, meta: dict) -> None:
+    """Rows where EC-Lab wrote Ewe as exactly 0 although Ewe-Ece and Ece say otherwise.
+
+    Some EC-Lab exports hold ``<Ewe>/V`` = 0.0 on most rows of a run whose cell was at
+    several volts (yadg's ``test_extract/cp.mpt``: 117 of 121 rows, while ``P/W``,
+    ``Ewe-Ece/V`` and ``<Ece>/V`` in the same rows imply -3.4 V, and the export of the same
+    run in ``cp.mpt`` has the real values). When the file also records ``Ewe-Ece`` and
+    ``Ece``, and on the rows with a non-zero Ewe the three agree (Ewe = (Ewe-Ece) + Ece
+    within 1 mV), the zero rows are rebuilt from the other two and a warning says so.
+    Otherwise the values are kept and the warning says that E is 0 on those rows.
+    """
+    source = used.get("E_V")
+    if source is None or "E_V" not in canonical:
+        return
+    E = canonical["E_V"]
+    zero = E == 0
+    if not zero.any() or zero.all() and E.size < 2:
+        return
+    for name, diff_name, ece_name in _POTENTIAL_PARTS:
+        if name != source or diff_name not in columns or ece_name not in columns:
+            continue
+        rebuilt = np.asarray(columns[diff_name], dtype=float) + np.asarray(columns[ece_name], dtype=float)
+        suspicious = zero & (np.abs(rebuilt) > 1e-3)
+        if not suspicious.any():
+            return
+        good = ~zero & np.isfinite(E) & np.isfinite(rebuilt)
+        if good.sum() >= 2 and np.max(np.abs(E[good] - rebuilt[good])) < 1e-3:
+            E = E.copy()
+            E[suspicious] = rebuilt[suspicious]
+            canonical["E_V"] = E
+            used["E_V"] = f"{source} ({diff_name} + {ece_name} on {int(suspicious.sum())} rows where {source} is 0)"
+            _warn(meta, f"{source} is exactly 0 on {int(suspicious.sum())} of {E.size} rows although "
+                        f"{diff_name} + {ece_name} give up to {np.max(np.abs(rebuilt[suspicious])):.3g} V there "
+                        f"(and agree with {source} on the other rows): E_V on those rows is {diff_name} + "
+                        f"{ece_name}. The export is faulty; export the run again from EC-Lab")
+        else:
+            _warn(meta, f"{source} is exactly 0 on {int(suspicious.sum())} of {E.size} rows although "
+                        f"{diff_name} + {ece_name} are not; the values are kept as written. Check the export")
+        return
+
+
 def build_measurement(columns: Mapping[str, np.ndarray], meta: dict[str, Any]) -> Measurement:
-    """Canonical :class:`Measurement` from vendor-named columns (shared by .mpt and .mpr)."""
+    """Canonical :class:`Measurement` from vendor-named columns (shared by .mpt and .mpr).
+
+    ``cycle`` is EC-Lab's ``cycle number`` as written; for impedance data the registry
+    (:func:`echem.io._finish`) turns it into the spectrum number.
+    """
     canonical, used = select_columns(columns)
-    cycle = cycle_ints(columns[_CYCLE_COLUMN], _CYCLE_COLUMN) if _CYCLE_COLUMN in columns else None
-    if "freq_Hz" in canonical:
-        spectra = spectrum_index(canonical["freq_Hz"], cycle)
-        canonical["cycle"] = spectra
-        used["cycle"] = _CYCLE_COLUMN if cycle is not None and np.unique(cycle).size > 1 else "frequency resets"
-        finite = canonical["freq_Hz"][np.isfinite(canonical["freq_Hz"])]
-        meta["n_spectra"] = int(np.unique(spectra).size) if finite.size else 0
-    elif cycle is not None:
-        canonical["cycle"] = cycle
+    _current_from_charge(columns, canonical, used)
+    _impedance_from_polar(columns, canonical, used)
+    _potential_check(columns, canonical, used, meta)
+    if used.get("E_V", "").startswith(("Ecell", "<Ecell>")):
+        _warn(meta, f"E_V is the cell voltage {used['E_V']} (Ewe - Ece): the file records no working "
+                    "electrode potential against a reference")
+    if _CYCLE_COLUMN in columns:
+        canonical["cycle"] = cycle_ints(columns[_CYCLE_COLUMN], _CYCLE_COLUMN)
         used["cycle"] = _CYCLE_COLUMN
     if "temperature_C" in canonical:
         t = canonical["temperature_C"][np.isfinite(canonical["temperature_C"])]
@@ -361,10 +471,7 @@ def parse_header(header: Sequence[str], decimal: str) -> dict[str, Any]:
     # The technique label is the first non-empty line after "Nb header lines".
     label = next((line.strip() for line in header if line.strip()), "")
     if label and " : " not in label:
-        meta["technique_label"] = label
-        technique = technique_from_label(label)
-        if technique:
-            meta["technique"] = technique
+        meta.update(technique_meta(label))
     kv = _key_values(header)
     params = _parameters(header)
 
@@ -499,7 +606,7 @@ def _locate(lines: list[str]) -> tuple[int, list[str]]:
             f"the header claims {n_header} lines but the file has only {len(lines)} lines.{hint}"
         )
     column_line = lines[n_header - 1]
-    if not _looks_like_column_line(column_line):
+    if not _plausible_column_line(column_line):
         found = next((i for i, line in enumerate(lines) if i > 1 and _looks_like_column_line(line)), None)
         where = f"they are on line {found + 1}" if found is not None else "no column line was found"
         raise ReaderError(
@@ -508,6 +615,29 @@ def _locate(lines: list[str]) -> tuple[int, list[str]]:
             "correct the count or re-export the file from EC-Lab"
         )
     return n_header - 1, lines[2 : n_header - 1]
+
+
+def _plausible_column_line(line: str) -> bool:
+    """The line the header count points at holds column names: tab-separated names, not numbers.
+
+    Any names are accepted there (an OCV export may have ``mode, error, time/s, <Ewe/V>``
+    only, none of them EC-Lab-only); only a headerless file must show an EC-Lab column.
+    """
+    if "\t" not in line:
+        return False
+    names = [c.strip() for c in line.split("\t") if c.strip()]
+    return len(names) >= 2 and not any(re.fullmatch(r"[-+]?[\d.,]+(?:[eE][-+]?\d+)?", c) for c in names)
+
+
+def table_start(text: str) -> int:
+    """Index of the column line (the data table starts there; the header is above it)."""
+    head = text[:20000]
+    lines = split_lines(head)
+    if lines and lines[0].strip().lstrip("\ufeff") in MAGIC_LINES and len(lines) > 1:
+        m = re.match(r"^\s*Nb header lines\s*:\s*(\d+)\s*$", lines[1])
+        if m:
+            return max(0, int(m.group(1)) - 1)
+    return 0
 
 
 def _header_decimal(header: Sequence[str]) -> str:
@@ -558,8 +688,20 @@ def parse(raw: bytes, name: str) -> Measurement:
             f"compensate the techniques run after it{applied}. Set instrument_ir_compensation "
             "(and ru_ohm if known) in sample.yaml for those files, and move this file out of raw/"
         )
+    if not data_lines and meta.get("technique_code") == "WAIT":
+        raise EmptyDataError("an EC-Lab 'Wait' step exported with no data rows (a Wait records none); "
+                             "move the file out of raw/")
     n_cols = len(names)
     cells = table_columns(data_lines, "\t")  # the common case: every row as wide
+    if cells is not None and len(cells) < n_cols and len(data_lines) >= 2:
+        # Every row is as short: EC-Lab wrote names for columns it wrote no values for
+        # (PEIS with Ewe-Ece recorded: an empty name and "Ewe-Ece/V" after the last value).
+        # A cut file has one short row at its end, never all of them.
+        extra = names[len(cells):]
+        _warn(meta, f"the column row names {n_cols} columns but every data row has {len(cells)} values: "
+                    f"{', '.join(repr(n) for n in extra)} have no values in this export and are left out")
+        names = names[: len(cells)]
+        n_cols = len(names)
     if cells is None or len(cells) < n_cols:
         rows = [line.split("\t") for line in data_lines]
         for i, row in enumerate(rows):
@@ -570,7 +712,7 @@ def parse(raw: bytes, name: str) -> Measurement:
                     "truncated or was edited, re-export it from EC-Lab"
                 )
         cells = [list(column) for column in zip(*rows)]  # at least n_cols columns
-    wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | {_CYCLE_COLUMN}
+    wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | _AUX_COLUMNS
     columns: dict[str, np.ndarray] = {}
     for j, col in enumerate(names):
         if col in wanted and col not in columns:  # first of duplicated names (e.g. <I>/mA twice)
@@ -580,4 +722,10 @@ def parse(raw: bytes, name: str) -> Measurement:
             f"no potential, current or frequency column among {names[:12]}; "
             "export Ewe/V, <I>/mA (or freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm) from EC-Lab"
         )
+    if not header and "freq/Hz" not in columns and _BATTERY_COLUMNS & set(names):
+        meta["technique"] = None
+        meta["technique_source"] = (
+            "headerless EC-Lab export with battery-cycling columns ("
+            + ", ".join(sorted(_BATTERY_COLUMNS & set(names))[:3])
+            + "): GCPL/BCD/Modulo Bat, not analysed by echem")
     return build_measurement(columns, meta)

@@ -20,14 +20,18 @@ This reader is asked last. It accepts a text table
 
 Rules the reader applies (each recorded in ``meta`` when it acts):
 
-Sign of the imaginary part
-    ``Z_im_ohm`` (canonical) is used as is. A name with a leading minus or "neg."
-    (``-Im(Z)``, ``-Z''``, ``neg. Phase``) is negated. A plain name (``Im(Z)``,
+Signs carried by column names
+    Canonical names are used as is. A name with a leading minus or "neg." (``-Z'``,
+    ``-Im(Z)``, ``-Z''``, ``neg. Phase``, ``-Phase``) is negated, whatever the quantity
+    (``meta["z_re_sign"]``, ``meta["z_im_sign"]`` say so); when the values then look
+    unphysical (Z' < 0, Z'' > 0 at most points) the registry adds a warning, it does not
+    change them. A plain name (``Im(Z)``,
     ``Z''``, ``Zimag``, ``Phase``) is taken with the physical sign (negative for a
     capacitive arc; impedance.py writes it so) **unless more than two thirds of its
     non-zero values are positive**: a spectrum that is mostly inductive is
     physically rare, while writing -Z'' under the name Z'' is common. Such a column
-    is negated and ``meta["z_im_sign_assumed"]`` says so.
+    is negated, ``meta["z_im_sign_assumed"]`` says so and ``meta["warnings"]`` repeats it
+    (the name and the data disagree: the user has to know).
 Current density
     ``j/mA cm-2`` and friends are converted to current with the electrode area the
     file states in its header (``area_cm2``, ``Area (cm2)``, ...). Without one the
@@ -109,6 +113,7 @@ _PREFIX = {"": 1.0, "p": 1e-12, "n": 1e-9, "µ": 1e-6, "u": 1e-6, "m": 1e-3, "k"
 def _norm_unit(unit: str) -> str:
     u = unit.strip().strip("[]()").strip()
     u = u.replace("μ", "µ").replace("Ω", "Ohm").replace("ω", "Ohm").replace("℃", "°C")
+    u = u.replace("⁻", "-").replace("−", "-").replace("²", "2")  # mA cm⁻², mA/cm²
     u = re.sub(r"(?i)ohms?", "Ohm", u)
     return u
 
@@ -249,7 +254,7 @@ def _unit_factor(role: str, unit: str) -> tuple[float, float, str | None] | None
         f = _prefixed(u, "Ohm")
         return (f, 0.0, None) if f is not None else None
     if role == "phase":
-        low = u.lower()
+        low = u.lower().rstrip(".")
         if low in ("°", "deg", "degree", "degrees", "grad"):
             return 1.0, 0.0, None
         if low in ("rad", "radian", "radians"):
@@ -704,6 +709,7 @@ def _sign_rule(values: np.ndarray, col: _Column, label: str, meta: dict) -> np.n
             "(capacitive arc written positive) and negated; rename the column with a leading minus, "
             "or to Z_im_ohm, to state the convention"
         )
+        meta["warnings"] = list(meta.get("warnings") or []) + [meta["z_im_sign_assumed"]]
         return -values
     meta.setdefault("z_im_sign", f"column {col.name!r} taken with its physical sign (as written)")
     return values
@@ -824,7 +830,9 @@ def _build(matrix: np.ndarray, roles: dict[str, _Column], name: str, meta: dict,
     for role in ("time_s", "E_V", "I_A", "freq_Hz", "Z_re_ohm", "temperature_C"):
         if role in roles:
             v = values(roles[role])
-            out[role] = -v if roles[role].negate and role != "Z_re_ohm" else v
+            out[role] = -v if roles[role].negate else v
+            if roles[role].negate and role == "Z_re_ohm":
+                meta["z_re_sign"] = f"column {roles[role].name!r} negated (it holds -Z')"
     if "E_V" in roles and roles["E_V"].reference:
         meta.setdefault("reference_electrode", roles["E_V"].reference)
     if "I_A" not in roles and "j" in roles:

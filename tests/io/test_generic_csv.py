@@ -305,7 +305,8 @@ def _assert_round_trip(original: Measurement, back: Measurement) -> None:
         else:
             assert back.meta[key] == value, key
     extra = set(back.meta) - set(original.meta) - {f"origin_{k}" for k in generic_csv.PROVENANCE_KEYS}
-    assert extra <= {"canonical_csv", "vendor", "technique_source", *generic_csv.PROVENANCE_KEYS}, extra
+    assert extra <= {"canonical_csv", "vendor", "technique_source", "n_spectra", "warnings",
+                     *generic_csv.PROVENANCE_KEYS}, extra
     assert back.meta["format"] == "generic-csv" and back.meta["canonical_csv"] == 1
 
 
