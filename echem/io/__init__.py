@@ -135,6 +135,12 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
         if damaged:
             raise DamagedFileError(damaged)
         supported = ", ".join(sorted({m.FORMAT for m in readers()}))
+        if not is_binary(raw) and decode(raw[:64]).lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+            raise UnknownFormatError(
+                f"{name}: a JSON file, and not a PalmSens .pssession session: not an instrument export "
+                "echem reads (a table dumped by a script or pandas?). Export the measurement as CSV with "
+                "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', or move it out of raw/"
+            )
         raise UnknownFormatError(
             f"{name}: no reader recognises this file (starts with {_first_line(raw)!r}); "
             f"supported formats: {supported}. Export it in one of these, or as CSV with "

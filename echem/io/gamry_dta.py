@@ -14,6 +14,11 @@ Data tables: ``ZCURVE`` for impedance, ``CURVE`` or ``CURVE1..n`` for DC techniq
 writes one ``CURVEn`` per cycle, so ``n`` becomes the ``cycle`` column). ``OCVCURVE`` is the
 open-circuit rest *before* the measurement and is not the data.
 
+Drift correction: with ``DRIFTCOR`` on, Gamry writes the spectrum twice in one ZCURVE, as
+measured (``Zreal``, ``Zimag``) and drift-corrected (``ZrealDrCor``, ``ZimagDrCor``); the
+corrected one is what the user asked for and is read (``meta["columns_used"]`` says so),
+the other is not a second spectrum (pyimpspec returns both as two).
+
 Signs: Gamry writes ``Zimag`` with the physical sign (negative for a capacitive arc, the same
 sign as ``Zphz``); both corpus EIS files confirm it and the reader checks it against ``Zphz``.
 Currents are written as the instrument measured them; with ``CONVENTION`` = 1 anodic current is
@@ -212,7 +217,9 @@ def _parse_date(date: str | None, time: str | None) -> tuple[str | None, str | N
 
 
 #: Columns the reader uses (the others, such as ``Over`` or ``IERange``, are not converted).
-_USED_COLUMNS = frozenset(_ZCURVE_COLUMNS) | frozenset(_CURVE_COLUMNS) | {"Temp", "Zphz"}
+_DRIFT_COLUMNS = {"ZrealDrCor": "Z_re_ohm", "ZimagDrCor": "Z_im_ohm"}
+_USED_COLUMNS = (frozenset(_ZCURVE_COLUMNS) | frozenset(_CURVE_COLUMNS) | frozenset(_DRIFT_COLUMNS)
+                 | {"Temp", "Zphz", "ZphzDrCor"})
 
 
 def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], bool, int]:
@@ -236,7 +243,7 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
             continue
         unit = table.units[k].strip().lower() if k < len(table.units) else ""
         values = column_floats(cells[k], decimal) if good else np.array([], dtype=float)
-        if col in _ZCURVE_COLUMNS or col in _CURVE_COLUMNS or col == "Temp":
+        if col in _ZCURVE_COLUMNS or col in _CURVE_COLUMNS or col in _DRIFT_COLUMNS or col == "Temp":
             scale = _UNIT_SCALE.get(unit)
             if scale is None:
                 raise ReaderError(
@@ -264,9 +271,10 @@ def _temperature(values: np.ndarray | None, warnings: list[str]) -> np.ndarray |
     return values
 
 
-def _zimag_sign(columns: dict[str, np.ndarray], warnings: list[str]) -> float:
+def _zimag_sign(columns: dict[str, np.ndarray], warnings: list[str], drift: bool = False) -> float:
     """+1 if Zimag already carries the physical sign (same sign as Zphz), -1 if flipped."""
-    zim, phase = columns.get("Zimag"), columns.get("Zphz")
+    zim, phase = (columns.get("ZimagDrCor"), columns.get("ZphzDrCor")) if drift else (columns.get("Zimag"),
+                                                                                     columns.get("Zphz"))
     if zim is None or phase is None:
         return 1.0
     ok = np.isfinite(zim) & np.isfinite(phase) & (np.abs(phase) > 0.5)
@@ -312,6 +320,8 @@ def parse(raw: bytes, name: str) -> Measurement:
 
     parts: dict[str, list[np.ndarray]] = {}
     n_rows = 0
+    drift_setting = _header_number(header, "DRIFTCOR", decimal)
+    drift_used = False
     for index, table in enumerate(data_tables):
         if not table.names:
             truncated = True
@@ -325,7 +335,11 @@ def parse(raw: bytes, name: str) -> Measurement:
             truncated = True
             warnings.append(f"{table.key}: {n} of the {table.declared_rows} rows announced")
         mapping = _ZCURVE_COLUMNS if kind == "EIS" else _CURVE_COLUMNS
-        z_sign = _zimag_sign(columns, warnings) if kind == "EIS" else 1.0
+        drift = kind == "EIS" and set(_DRIFT_COLUMNS) <= set(columns) and drift_setting != 0
+        if drift:
+            mapping = {k: v for k, v in mapping.items() if v not in ("Z_re_ohm", "Z_im_ohm")} | _DRIFT_COLUMNS
+            drift_used = True
+        z_sign = _zimag_sign(columns, warnings, drift) if kind == "EIS" else 1.0
         for gamry, canon in mapping.items():
             if gamry in columns:
                 values = columns[gamry] * (z_sign if canon == "Z_im_ohm" else 1.0)
@@ -356,6 +370,10 @@ def parse(raw: bytes, name: str) -> Measurement:
         data_cols["temperature_C"] = _temperature(np.concatenate(temp_chunks), warnings)
 
     meta: dict[str, Any] = {"gamry_tag": tag, "title": _header_text(header, "TITLE")}
+    if drift_used:
+        meta["drift_corrected"] = True
+        meta["columns_used"] = {"Z_re_ohm": "ZrealDrCor (drift-corrected; Zreal is the uncorrected sweep)",
+                                "Z_im_ohm": "ZimagDrCor (drift-corrected; Zimag is the uncorrected sweep)"}
     if technique:
         meta["technique"] = technique
     area = _header_number(header, "AREA", decimal)
