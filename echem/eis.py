@@ -51,6 +51,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from echem.eis_reduce import degeneracies, reduce
 from echem.errors import AnalysisError
 
 #: Default circuit for catalyst electrodes in liquid electrolyte: solution resistance
@@ -614,6 +615,14 @@ class EISFit:
     audit: dict
     warnings: list[str] = field(default_factory=list)
     Z_kk: np.ndarray | None = None
+    #: doubts about the whole fit (kk_failed, no_sane_circuit), :class:`echem.flags.Flag`
+    flags: list = field(default_factory=list)
+    #: doubts about single parameters: name -> [Flag] (param_at_bound, cpe_n_at_bound, stderr_large)
+    param_flags: dict = field(default_factory=dict)
+
+    def flags_of(self, name: str) -> list:
+        """Every flag of one parameter's row in eis.csv: the fit's and the parameter's own."""
+        return [*self.flags, *self.param_flags.get(name, [])]
 
     def value(self, name: str) -> float:
         for p in self.params:
@@ -656,7 +665,8 @@ class EISFit:
         return simulate(self.circuit, self.values, freq_Hz)
 
     def rows(self) -> list[dict]:
-        """Long-form rows for eis.csv (without sample/file): circuit, param, value, stderr, unit, chi2, kk_ok."""
+        """Long-form rows for eis.csv (without sample/file): circuit, param, value, stderr, unit, chi2,
+        kk_ok, flags (a list of :class:`echem.flags.Flag`)."""
         return [
             {
                 "circuit": self.circuit,
@@ -666,6 +676,7 @@ class EISFit:
                 "unit": p["unit"],
                 "chi2": self.chi2,
                 "kk_ok": self.kk_ok,
+                "flags": self.flags_of(p["param"]),
             }
             for p in self.params
         ]
@@ -1038,6 +1049,7 @@ class _Search:
         self.stopped = False  # a stopping rule fired
         self.cpu_s = 0.0
         self.nfev = 0
+        self.reduction = None  # (circuit, start values, degeneracies) of a degenerate best fit
 
     def complete(self, n_starts: int) -> bool:
         """Whether more starts would be tried with a budget of ``n_starts``."""
@@ -1171,6 +1183,33 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
     return _finish(search, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts, t_start=t_start)
 
 
+def _fit_flags(model, p, se, at_bound, kk, kk_res):
+    """Flags of a fit (:mod:`echem.flags`): Lin-KK failure for the whole spectrum; per
+    parameter a bound, a degenerate CPE exponent, a standard error above the value."""
+    from echem.eis_reduce import CPE_N_CAPACITIVE, CPE_N_RESISTIVE
+    from echem.flags import Flag
+
+    fit_flags = []
+    if not kk["ok"]:
+        worst = kk.get("systematic_max_pct", kk.get("max_pct"))
+        fit_flags.append(Flag("kk_failed", f"Lin-KK residuals reach {worst:.3g} % of |Z| (limit "
+                                           f"{kk.get('threshold_pct')} %): the spectrum is not Kramers-Kronig "
+                                           "consistent (drift, noise or a non-stationary cell)"))
+    param_flags: dict[str, list] = {}
+    for name, value, err, kind, el in zip(model.names, p, se, model.kinds, model.element_of):
+        mine = []
+        if kind == "exp" and el == "CPE" and (value >= CPE_N_CAPACITIVE or value <= CPE_N_RESISTIVE):
+            what = "a capacitor" if value >= CPE_N_CAPACITIVE else "a resistor"
+            mine.append(Flag("cpe_n_at_bound", f"{name} = {value:.3f}: the CPE acts as {what}"))
+        elif name in at_bound:
+            mine.append(Flag("param_at_bound", f"{name} = {value:.4g} sits at a bound of the fit"))
+        if not (np.isfinite(err) and err <= abs(value)):
+            mine.append(Flag("stderr_large", f"{name} = {value:.4g} ± {err:.2g}: not determined by the data"))
+        if mine:
+            param_flags[name] = mine
+    return fit_flags, param_flags
+
+
 def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts, t_start) -> EISFit:
     """The EISFit (parameters, errors, residuals, audit) of a search's best start."""
     problem = search.problem
@@ -1206,6 +1245,9 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         {"param": n, "value": float(v), "stderr": float(s), "unit": u}
         for n, v, s, u in zip(model.names, p, se, model.units)
     ]
+    fit_flags, param_flags = _fit_flags(model, p, se, at_bound, kk, kk_res)
+    for d in degeneracies(model, p):
+        notes.append(f"degenerate element: {d.reason}")
     audit = {
         "circuit": model.circuit,
         "n_points": int(f.size),
@@ -1255,7 +1297,11 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         audit=audit,
         warnings=notes,
         Z_kk=kk_res.Z_fit,
+        flags=fit_flags,
+        param_flags=param_flags,
     )
+    audit["flags"] = {"fit": [f.to_dict() for f in fit_flags],
+                      "params": {k: [f.to_dict() for f in v] for k, v in param_flags.items()}}
     audit["Rs"] = fit.series_resistance().to_dict()
     audit["elapsed_s"] = round(time.perf_counter() - t_start, 4)
     return fit
@@ -1333,7 +1379,16 @@ def _score(entry: dict, search: _Search, n: int) -> None:
     chi2, res = search.best[0], search.best[1]
     k = model.n_params
     rss = max(chi2 * max(n - k, 1), 1e-300)
-    reasons = _sanity_reasons(search.at_bound(), model.names, problem.to_p(res.x), _stderr(problem, res))
+    values = problem.to_p(res.x)
+    reasons = _sanity_reasons(search.at_bound(), model.names, values, _stderr(problem, res))
+    search.reduction = reduce(model, values)
+    entry.pop("reduces_to", None)
+    if search.reduction is not None:
+        reduced, _, found = search.reduction
+        entry["reduces_to"] = reduced
+        if any(d.disqualifies for d in found):
+            reasons.append(f"degenerate ({'; '.join(d.reason for d in found if d.disqualifies)}): "
+                           f"reduces to {reduced}")
     entry.update(
         chi2=chi2,
         AIC=float(n * math.log(rss / n) + 2 * k),
@@ -1358,6 +1413,48 @@ def _more_starts(scores: list[dict], searches: dict[str, _Search], n_starts: int
             search.run(search.next + 1)
             spent += search.nfev - before
         _score(entry, search, n)
+
+
+#: At most this many reduced circuits are added to one spectrum's candidates.
+MAX_REDUCTIONS = 4
+
+
+def _add_reductions(scores, searches, f, Zd, kk_res, features, *, weighting, n_starts, criterion, n) -> None:
+    """Fit the simpler circuit each degenerate candidate reduces to (:mod:`echem.eis_reduce`),
+    when it is not a candidate already: from the degenerate fit's values (the reduced
+    circuit describes the data at least as well there) and the usual data-derived starts.
+    A reduced circuit that is degenerate in turn is reduced again."""
+    added = 0
+    queue = sorted((e for e in scores if e.get("reduces_to")), key=lambda e: e.get(criterion, math.inf))
+    while queue and added < MAX_REDUCTIONS:
+        entry = queue.pop(0)
+        search = searches.get(entry["circuit"])
+        if search is None or search.reduction is None:
+            continue
+        circuit, start, _ = search.reduction
+        if circuit in searches or any(e["circuit"] == circuit for e in scores):
+            continue
+        t0 = time.process_time()
+        model = circuit_model(circuit)
+        new = {"circuit": circuit, "k": model.n_params, "reduced_from": entry["circuit"]}
+        scores.append(new)
+        added += 1
+        if f.size < model.n_params + 2:
+            new.update(error="too few points for this circuit", sane=False)
+            continue
+        try:
+            red = _search_for(model, f, Zd, kk_res, weighting=weighting, n_starts=n_starts, bounds=None,
+                              initial_guess=start, max_nfev=200, features=features, stall=SELECTION_STALL)
+        except AnalysisError as exc:
+            new.update(error=str(exc), sane=False)
+            continue
+        red.candidates[0] = (red.candidates[0][0], {"method": f"reduced from the fit of {entry['circuit']}"})
+        red.cpu_s += time.process_time() - t0
+        # all its starts, outside the budget: the simpler circuit must not lose for want of a start
+        searches[circuit] = red.run(n_starts)
+        _score(new, red, n)
+        if new.get("reduces_to"):
+            queue.append(new)
 
 
 def select_circuit(
@@ -1467,6 +1564,8 @@ def select_circuit(
         searches[c] = search.run(1)
         _score(entry, search, n)
     _more_starts(scores, searches, n_starts, criterion, n)
+    _add_reductions(scores, searches, f, Zd, kk_res, features, weighting=weighting, n_starts=n_starts,
+                    criterion=criterion, n=n)
     scored = [s for s in scores if criterion in s]
     if not scored:
         raise AnalysisError(f"no candidate circuit could be fitted ({scores}); check the data")
@@ -1487,14 +1586,20 @@ def select_circuit(
         t_start=t_start,
     )
     if not sane:
-        best.warnings.append(
-            "no candidate circuit gave sane parameters (each has a parameter at a bound or "
-            "with stderr > value); the lowest score was taken: consider another circuit"
-        )
+        from echem.flags import Flag
+
+        message = ("no candidate circuit gave sane parameters (each has a parameter at a bound, a "
+                   "degenerate element or a stderr > value); the lowest score was taken: consider "
+                   "another circuit")
+        best.warnings.append(message)
+        best.flags.append(Flag("no_sane_circuit", message))
     best.audit["selection"] = {
         "criterion": criterion,
         "definition": "AIC = n ln(RSS/n) + 2k, BIC = n ln(RSS/n) + k ln(n); n = 2N weighted residuals",
-        "sanity": "no parameter at a bound, no stderr larger than its value",
+        "sanity": "no parameter at a bound, no stderr larger than its value, no degenerate element "
+                  "(echem.eis_reduce: a CPE with n >= 0.999 or <= 0.2, two arcs with time constants "
+                  "within a factor 1.5); the circuit a degenerate fit (or a CPE with n >= 0.99) "
+                  "reduces to is fitted too",
         "chosen": chosen["circuit"],
         "chosen_from": "sane fits" if sane else "all fits (none sane)",
         "inductive_hf_end": bool(inductive),

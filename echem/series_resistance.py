@@ -109,11 +109,14 @@ def hf_intercept(freq_Hz, Z) -> SeriesResistance:
       is extrapolated to ``y = 0`` (exact for an R-CPE end, whose Nyquist curve is a
       straight line); error ``hypot(|a − a'|, 0.1·(x₀ − a), σ_a)`` with ``a'`` the same
       line one point lower and σ_a the intercept's standard error of a line through up to
-      five highest points (the noise). ``measured`` if ``y₀ ≤ 0.1·x₀``, ``extrapolated`` otherwise;
-    * a **bound** ``Ru ≤ x₀`` only (``≤ a + 2·error`` when that is tighter), when ``b ≤ 0`` (the points move away from the axis),
-      ``y₀`` exceeds half the height of the high-frequency arc (``f_max`` near its
-      apex), the line meets the axis left of 0 by more than twice its error, or the error
-      exceeds half the value.
+      five highest points (the noise). ``measured`` if ``y₀ ≤ 0.1·x₀`` (the point lies
+      within 6° of the axis; where the line does not extrapolate cleanly there, ``x₀``
+      itself with error ``y₀``), ``extrapolated`` otherwise;
+    * a **bound** ``Ru ≤ x₀`` only (``≤ a + 2·error`` when that is tighter), when the
+      points move away from the axis (``b ≤ 0``), ``y₀`` exceeds half the height of the
+      high-frequency arc (``f_max`` near its apex), the line meets the axis left of 0 by
+      more than twice its error, or the error exceeds half the value. No bound at all
+      when ``x₀ ≤ 0`` (artefacts at the highest frequencies).
     """
     f, Z = _sorted_desc(freq_Hz, Z)
     x, y = Z.real, -Z.imag
@@ -122,28 +125,39 @@ def hf_intercept(freq_Hz, Z) -> SeriesResistance:
                              "minus_Z_im_at_f_max_ohm": float(y[0])}
 
     def bound(why: str, top: float | None = None) -> SeriesResistance:
-        top = float(max(x[0], 0.0)) if top is None else float(top)
+        top = float(x[0]) if top is None else float(top)
+        if not top > 0:
+            why += f"; Z' = {x[0]:.4g} Ohm at the highest frequency is not a resistance (artefacts)"
+            return SeriesResistance(None, None, "bound", f"none: {why}", bound_ohm=None,
+                                    flags=[Flag("ru_bound_only", f"{why}; Ru cannot be read from this spectrum")],
+                                    audit={**audit, "why": why})
         return SeriesResistance(
             None, None, "bound", f"none: {why}", bound_ohm=top,
             flags=[Flag("ru_bound_only", f"{why}; only 0 <= Ru <= {top:.4g} Ohm is known")],
             audit={**audit, "why": why})
+
+    def value(v: float, err: float, status: str, method: str, flag: str | None = None) -> SeriesResistance:
+        source = {"measured": "EIS high-frequency intercept",
+                  "extrapolated": "EIS high-frequency intercept (extrapolated)"}[status]
+        flags = [Flag("ru_extrapolated", flag)] if flag else []
+        return SeriesResistance(float(v), float(err), status, source, flags=flags,
+                                audit={**audit, "method": method})
 
     if n == 1:
         return bound("a single impedance point")
     top_third = min(n - 1, max(3, n // 3))
     for i in range(top_third):
         if y[i] == 0:
-            return SeriesResistance(float(x[i]), 0.0, "measured", "EIS high-frequency intercept (point on the axis)",
-                                    audit={**audit, "method": "point with Z'' = 0"})
+            return value(x[i], 0.0, "measured", "point with Z'' = 0") if x[i] > 0 else \
+                bound("the point on the real axis has Z' <= 0")
         if (y[i] < 0) != (y[i + 1] < 0):
             t = y[i] / (y[i] - y[i + 1])
-            value = float(x[i] + t * (x[i + 1] - x[i]))
-            err = abs(float(x[i + 1] - x[i])) / 2
-            if value < 0:
-                return bound(f"the inductive crossing lies at Z' = {value:.3g} Ohm < 0")
-            return SeriesResistance(value, err, "measured", "EIS high-frequency intercept (inductive crossing)",
-                                    audit={**audit, "method": "linear interpolation at the sign change of Z''",
-                                           "between_Hz": [float(f[i]), float(f[i + 1])]})
+            v = float(x[i] + t * (x[i + 1] - x[i]))
+            if v <= 0:
+                return bound(f"the inductive crossing lies at Z' = {v:.3g} Ohm")
+            audit["between_Hz"] = [float(f[i]), float(f[i + 1])]
+            return value(v, abs(float(x[i + 1] - x[i])) / 2, "measured",
+                         "linear interpolation at the sign change of Z'' (inductive crossing)")
         if y[i] > 0:
             break  # capacitive at the top: extrapolate
     if y[0] <= 0:
@@ -156,40 +170,37 @@ def hf_intercept(freq_Hz, Z) -> SeriesResistance:
         k += 1
     height = float(y[k])
     audit["hf_arc_height_ohm"] = height
+    a, b = _line_intercept(y[:3], x[:3])
+    a2 = _line_intercept(y[1:4], x[1:4])[0] if n >= 4 else a
+    distance = float(x[0] - a)
+    m = max(3, min(5, k + 1))
+    err = math.hypot(a - a2, 0.1 * distance, _intercept_se(y[:m], x[:m]))
+    audit.update({"line": "Z' = a + b(-Z'') through the 3 highest-frequency points", "a_ohm": a,
+                  "a_next_ohm": a2, "slope_b": b, "extrapolation_ohm": distance, "err_ohm": err})
+    on_axis = x[0] > 0 and y[0] <= ON_AXIS_RATIO * x[0]
+    clean = b > 0 and a > 0 and err <= 0.1 * a
+    if on_axis:
+        if clean:
+            return value(a, err, "measured", "the line at -Z'' = 0 (the highest frequency lies within 6° "
+                                             "of the real axis)")
+        return value(x[0], y[0], "measured", "Z' at the highest frequency, within 6° of the real axis "
+                                             "(error: -Z'' there)")
     if k > 0 and y[0] > APEX_RATIO * height:
         return bound(f"the spectrum's highest frequency ({f[0]:.4g} Hz) is still on an arc "
                      f"(-Z'' = {y[0]:.4g} Ohm there, {100 * y[0] / height:.0f} % of the arc's height): "
                      "it does not reach the real axis")
-    a, b = _line_intercept(y[:3], x[:3])
     if not b > 0:
-        return bound(f"the highest-frequency points move away from the real axis (Z' falls as -Z'' "
-                     f"falls): the arc is seen from its low-frequency side only")
-    a2 = _line_intercept(y[1:4], x[1:4])[0] if n >= 4 else a
-    distance = float(x[0] - a)
-    err = math.hypot(a - a2, 0.1 * distance, _intercept_se(y[: max(3, min(5, k + 1))], x[: max(3, min(5, k + 1))]))
-    audit.update({"method": "line Z' = a + b(-Z'') through the 3 highest-frequency points, at -Z'' = 0",
-                  "a_ohm": a, "a_next_ohm": a2, "slope_b": b, "extrapolation_ohm": distance})
+        return bound("the highest-frequency points move away from the real axis (Z' falls as -Z'' "
+                     "falls): the arc is seen from its low-frequency side only")
     if a < -2.0 * err:
         return bound(f"extrapolating the high-frequency end to the real axis gives Z' = {a:.4g} Ohm < 0")
-    value = max(a, 0.0)
-    if value == 0.0 or err > MAX_REL_ERR * value:
-        if y[0] <= ON_AXIS_RATIO * max(x[0], 0.0) and x[0] >= 0:
-            # next to the axis but too close to 0 to say more: Ru is small, and x0 bounds it
-            return SeriesResistance(value, max(err, float(x[0]) - value), "extrapolated",
-                                    "EIS high-frequency intercept (extrapolated)",
-                                    flags=[Flag("ru_extrapolated", f"Ru = {value:.3g} ± {max(err, x[0] - value):.2g} "
-                                                                   "Ohm extrapolated from the high-frequency end")],
-                                    audit=audit)
-        return bound(f"the extrapolation to the real axis is uncertain ({value:.4g} ± {err:.2g} Ohm)",
-                     top=min(float(x[0]), value + 2.0 * err))
-    if y[0] <= ON_AXIS_RATIO * x[0]:
-        return SeriesResistance(value, err, "measured", "EIS high-frequency intercept", audit=audit)
-    return SeriesResistance(
-        value, err, "extrapolated", "EIS high-frequency intercept (extrapolated)",
-        flags=[Flag("ru_extrapolated", f"Ru = {value:.4g} ± {err:.2g} Ohm extrapolated {distance:.3g} Ohm beyond "
-                                       f"the highest frequency ({f[0]:.4g} Hz, phase "
-                                       f"{math.degrees(math.atan2(y[0], x[0])):.0f}°)")],
-        audit=audit)
+    v = max(a, 0.0)
+    if v == 0.0 or err > MAX_REL_ERR * v:
+        return bound(f"the extrapolation to the real axis is uncertain ({v:.4g} ± {err:.2g} Ohm)",
+                     top=min(float(x[0]), v + 2.0 * err))
+    return value(v, err, "extrapolated", "the line at -Z'' = 0",
+                 f"Ru = {v:.4g} ± {err:.2g} Ohm extrapolated {distance:.3g} Ohm beyond the highest frequency "
+                 f"({f[0]:.4g} Hz, phase {math.degrees(math.atan2(y[0], x[0])):.0f}°)")
 
 
 def from_fit(circuit_params: list[dict] | None, series_name: str | None, at_bound: list[str],

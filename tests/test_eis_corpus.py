@@ -114,7 +114,14 @@ def test_corpus_spectrum_fits_at_least_as_well_as_impedance_py(corpus_dir, file)
         assert np.isfinite(fit.chi2)
         assert all(np.isfinite(p["value"]) for p in fit.params)
         assert fit.freq_Hz.size >= len(fit.params) + 2
-        assert np.isfinite(fit.Rs_ohm) and fit.Rs_ohm >= 0
+        rs = fit.series_resistance(f, Z)
+        if rs.known:  # a resistance with an error, never a clamped or negative number
+            assert rs.value_ohm >= 0 and np.isfinite(rs.err_ohm) and rs.status in ("fit", "measured", "extrapolated")
+            assert (rs.status == "extrapolated") == any(fl.code == "ru_extrapolated" for fl in rs.flags)
+        else:  # only a bound, and it says so
+            assert rs.status == "bound" and [fl.code for fl in rs.flags] == ["ru_bound_only"]
+            assert rs.bound_ohm is None or rs.bound_ohm > 0
+            assert np.isnan(fit.Rs_ohm)
         ref = reference_chi2(fit.freq_Hz, fit.Z, circuit)
         assert fit.chi2 <= ref * (1 + 1e-4), f"{file} {label}: chi2 {fit.chi2:.4e} > impedance.py {ref:.4e}"
 

@@ -61,7 +61,11 @@ def test_selection_audit_lists_every_candidate():
     circuit, truth = SELECT_CASES[2]
     fit, scores = eis.select_circuit(FREQ, noisy(eis.simulate(circuit, truth, FREQ), 1))
     sel = json.loads(json.dumps(fit.audit))["selection"]
-    assert [s["circuit"] for s in sel["scores"]] == list(eis.DEFAULT_CANDIDATES)
+    circuits = [s["circuit"] for s in sel["scores"]]
+    assert circuits[: len(eis.DEFAULT_CANDIDATES)] == list(eis.DEFAULT_CANDIDATES)
+    # then the circuits that degenerate candidates reduce to, each once
+    extra = sel["scores"][len(eis.DEFAULT_CANDIDATES):]
+    assert all(s["reduced_from"] in circuits for s in extra) and len(set(circuits)) == len(circuits)
     assert sel["chosen"] == fit.circuit == circuit
     for s in scores:
         assert {"circuit", "k", "chi2", "AIC", "BIC", "sane", "reasons"} <= set(s)
@@ -120,10 +124,15 @@ def test_budget_gives_every_candidate_its_first_start(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit, scores = eis.select_circuit(FREQ, noisy(eis.simulate(circuit, truth, FREQ), 7, sigma=0.002))
-    assert all(s["starts"] == 1 for s in scores if "starts" in s)
+    # every candidate from its best start only; a reduced circuit gets all its starts
+    # (outside the budget: the simpler circuit must not lose for want of a start)
+    assert all(s["starts"] == 1 for s in scores if "starts" in s and "reduced_from" not in s)
     search = fit.audit["selection"]["search"]
     assert search["budget_nfev"] == 0 and search["budget_stopped"]
     assert set(search["budget_stopped"]) == {s["circuit"] for s in scores if s.get("budget_stopped")}
+    # circuits that degenerate fits reduce to are candidates too, from the fit they reduce
+    assert all(s["circuit"] == next(e["reduces_to"] for e in scores if e["circuit"] == s["reduced_from"])
+               for s in scores if "reduced_from" in s)
     assert fit.circuit == circuit
     np.testing.assert_allclose(fit.values, truth, rtol=0.01)
 

@@ -62,6 +62,12 @@ def resolution_score(freq_Hz, Z) -> float:
     return float(abs(apex - (logf.max() + logf.min()) / 2) / half_span)
 
 
+def circuit_model_has_no_rs(circuit: str) -> bool:
+    from echem.eis import circuit_model
+
+    return circuit_model(circuit).series_resistor() is None
+
+
 def series_resistance(fit, freq_Hz, Z):
     """Ru from this spectrum (:mod:`echem.series_resistance`): the fit's series resistor when
     determined, else the high-frequency intercept of the measured points, else a bound only
@@ -178,14 +184,11 @@ def fit_problem(fit, settings: Mapping[str, Any]) -> str | None:
 
 
 def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:
+    from echem.flags import codes
+
     rec, label, freq, Z = spec.record, spec.label, spec.freq_Hz, spec.Z
     fit, circuit_source, selection = choose_and_fit(spec, settings, kwargs, series_choice)
     problem = fit_problem(fit, settings)
-    if not fit.kk_ok:
-        worst = fit.kk.get("systematic_max_pct", fit.kk.get("max_pct"))
-        run.warning(f"{label}: Lin-KK residuals reach {worst:.3g} % (limit {settings['kk_threshold_pct']} %): "
-                    "the spectrum may be non-stationary or distorted, treat its fit with care "
-                    "(kk_ok = false; details in the audit)", file=label)
     rs = series_resistance(None if problem else fit, freq, Z)
     entry = {
         "file": label, "source_file": rec.file, "sha256": rec.meta.get("sha256"),
@@ -198,27 +201,43 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
         "geometry": rec.resolved.get("geometry"),
     }
+    record = dict(stage="eis", sample=sample, file=label, sha256=rec.meta.get("sha256"),
+                  settings=dict(settings), metadata={"circuit_source": circuit_source,
+                                                     "temperature_C": spec.temperature_C},
+                  method={**fit.audit, "selection": selection} if selection else fit.audit)
     if problem:
         run.error(label, f"{label}: {problem}")
         fits.append({**entry, "rejected": problem})
+        audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
+            **record, result={"rejected": problem, "params_not_reported": fit.params, "chi2": fit.chi2,
+                              "kk_ok": fit.kk_ok, "series_resistance": rs.to_dict()}))
         return
+    # doubts about the whole spectrum: one warning each; about a parameter: one each
+    whole = run.flagged(fit.flags, label)
     for p in fit.params:
+        own = fit.param_flags.get(p["param"], [])
+        run.flagged(own, label)
         rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": p["param"],
                      "value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit", ""),
-                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok)})
-    entry["params"] = {p["param"]: {"value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit")}
+                     "chi2": fit.chi2, "kk_ok": bool(fit.kk_ok), "flags": codes([*fit.flags, *own])})
+    if circuit_model_has_no_rs(fit.circuit) and rs.known:
+        # the circuit has no series resistor but the spectrum meets the real axis: say where
+        rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": "Rs_hf",
+                     "value": rs.value_ohm, "stderr": rs.err_ohm, "unit": "Ohm", "chi2": fit.chi2,
+                     "kk_ok": bool(fit.kk_ok), "flags": codes([*fit.flags, *rs.flags])})
+    run.flagged(rs.flags, label)
+    entry["params"] = {p["param"]: {"value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit"),
+                                    "flags": codes([*fit.flags, *fit.param_flags.get(p["param"], [])])}
                        for p in fit.params}
+    entry["flags"] = whole
     fits.append(entry)
     audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
-        stage="eis", sample=sample, file=label, sha256=rec.meta.get("sha256"),
-        settings=dict(settings), metadata={"circuit_source": circuit_source,
-                                           "temperature_C": spec.temperature_C},
-        method={**fit.audit, "selection": selection} if selection else fit.audit,
-        result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
-                "series_resistance": rs.to_dict()},
+        **record, result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
+                          "series_resistance": rs.to_dict(),
+                          "flags": {p["param"]: entry["params"][p["param"]]["flags"] for p in fit.params}},
     ))
     run.info(f"{label}: {fit.circuit} ({circuit_source}) chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} "
-             f"Rs={rs.value_ohm if rs.known else f'unknown (<= {rs.bound_ohm:.4g})'} ({rs.source})")
+             f"Rs={rs.value_ohm if rs.known else f'unknown (<= {rs.bound_ohm})'} ({rs.source})")
 
     def painter():
         from echem.plots.eis import eis_figure
