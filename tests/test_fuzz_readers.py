@@ -48,6 +48,21 @@ FILES = {
     "generic-csv": "ECSHackWeek_impedance.py/exampleData.csv",
 }
 
+#: Formats whose examples are in the peers' corpus (../shared/corpus-peers, tests/test_peers.py).
+PEER_FILES = {
+    "palmsens-pssession": "vyrjana_pyimpspec/data.pssession",
+    "ecochemie-dfr": "vyrjana_pyimpspec/data.dfr",
+    "elchemea-i2b": "vyrjana_pyimpspec/data.i2b",
+    "spreadsheet-xlsx": "vyrjana_pyimpspec/data.xlsx",
+    "spreadsheet-ods": "vyrjana_pyimpspec/data.ods",
+    "spreadsheet-fods": "vyrjana_pyimpspec/data.fods",
+    "zview-z": "vyrjana_pyimpspec/data.z",
+    "biologic-mpt-gcpl": "dgbowl_yadg/gcpl.issue_226.I.mpt",
+    "biologic-mpt-mb": "dgbowl_yadg/mb.issue_223.mpt",
+    "biologic-mpr-mb": "dgbowl_yadg/mb.issue_223.mpr",
+    "biologic-mpr-gcpl": "dgbowl_yadg/gcpl.issue_226.I.mpr",
+}
+
 #: Readers another helper is still writing: a failure there is recorded, not fixed here.
 #: (format key -> reason); filled from what the fuzzing found, see the report.
 KNOWN_BUGS: dict[str, str] = {}
@@ -58,9 +73,18 @@ RANDOM = os.environ.get("ECHEM_FUZZ_RANDOM", "") not in ("", "0")
 _cache: dict[str, bytes] = {}
 
 
+def file_name(key: str) -> str:
+    return (FILES.get(key) or PEER_FILES[key]).rsplit("/", 1)[-1]
+
+
 def corpus_bytes(corpus_dir, key: str) -> bytes:
     if key not in _cache:
-        _cache[key] = (corpus_dir / FILES[key]).read_bytes()
+        if key in FILES:
+            _cache[key] = (corpus_dir / FILES[key]).read_bytes()
+        else:
+            from test_peers import _peers_or_skip
+
+            _cache[key] = (_peers_or_skip() / PEER_FILES[key]).read_bytes()
     return _cache[key]
 
 
@@ -156,7 +180,7 @@ FUZZ_SETTINGS = settings(
 
 def _params():
     out = []
-    for key in FILES:
+    for key in [*FILES, *PEER_FILES]:
         marks = [pytest.mark.xfail(reason=KNOWN_BUGS[key], strict=False)] if key in KNOWN_BUGS else []
         out.append(pytest.param(key, marks=marks, id=key))
     return out
@@ -165,7 +189,7 @@ def _params():
 @pytest.mark.parametrize("key", _params())
 def test_undamaged_file_is_valid(corpus_dir, key):
     """The starting point: every file read undamaged satisfies the contract."""
-    m = read_bytes(corpus_bytes(corpus_dir, key), FILES[key].rsplit("/", 1)[-1])
+    m = read_bytes(corpus_bytes(corpus_dir, key), file_name(key))
     assert_valid(m)
 
 
@@ -174,27 +198,29 @@ def test_undamaged_file_is_valid(corpus_dir, key):
 @given(data=st.data())
 def test_damaged_file_reads_or_is_refused(corpus_dir, key, data):
     raw = corpus_bytes(corpus_dir, key)
-    name = FILES[key].rsplit("/", 1)[-1]
-    read_or_refuse(data.draw(damaged(raw), label="damaged bytes"), name)
+    read_or_refuse(data.draw(damaged(raw), label="damaged bytes"), file_name(key))
 
 
 @FUZZ_SETTINGS
 @given(raw=st.binary(min_size=0, max_size=3000),
-       ext=st.sampled_from([".mpt", ".mpr", ".DTA", ".z", ".csv", ".txt", ".ism", ".idf", ".par"]))
+       ext=st.sampled_from([".mpt", ".mpr", ".DTA", ".z", ".csv", ".txt", ".ism", ".idf", ".par",
+                            ".pssession", ".dfr", ".i2b", ".xlsx", ".ods", ".fods", ""]))
 def test_random_bytes_under_any_extension(raw, ext):
     read_or_refuse(raw, f"file{ext}")
 
 
 @FUZZ_SETTINGS
 @given(text=st.text(alphabet=st.sampled_from(list("0123456789.,;\t -+eE\nabcNn/()'\"")), max_size=600),
-       ext=st.sampled_from([".mpt", ".DTA", ".z", ".csv", ".txt"]))
+       ext=st.sampled_from([".mpt", ".DTA", ".z", ".csv", ".txt", ".dfr", ".i2b", ""]))
 def test_random_tables_of_numbers(text, ext):
     """Text that looks like a table of numbers: the generic and text readers' hardest case."""
     read_or_refuse(text.encode(), f"table{ext}")
 
 
 #: Text exports for the truncation property (binary formats have their own checks).
-TEXT_FILES = [k for k in FILES if k not in ("biologic-mpr", "zahner-ism")]
+TEXT_FILES = [k for k in [*FILES, *PEER_FILES]
+              if k not in ("biologic-mpr", "zahner-ism", "spreadsheet-xlsx", "spreadsheet-ods",
+                           "biologic-mpr-mb", "biologic-mpr-gcpl")]
 
 PHYSICAL = ("time_s", "E_V", "I_A", "freq_Hz", "Z_re_ohm", "Z_im_ohm")
 
@@ -210,7 +236,7 @@ def test_cut_anywhere_gives_complete_rows_or_an_error(corpus_dir, key, data):
     free-format number that lost its last digit: the last row is right to 0.1 %.
     """
     raw = corpus_bytes(corpus_dir, key)
-    name = FILES[key].rsplit("/", 1)[-1]
+    name = file_name(key)
     full = read_bytes(raw, name)
     step = 2 if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else 1  # UTF-16: cut between characters
     cut = data.draw(st.integers(len(raw) // 4, len(raw) - 1), label="cut at byte") // step * step

@@ -393,3 +393,20 @@ def agreement() -> dict[str, dict[str, int]]:
         except (AssertionError, Exception):  # noqa: BLE001 - a figure, not a test
             counts["failing"] += 1
     return out
+
+
+def test_ci_refuses_to_run_without_the_peer_corpus(tmp_path):
+    """.ci/run under CI=true stops before installing anything when ../shared/corpus-peers is missing."""
+    import shutil
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    shutil.copy(ROOT / ".ci" / "run", repo / ".ci" / "run")
+    (tmp_path / "shared" / "corpus").mkdir(parents=True)
+    (tmp_path / "shared" / "corpus" / "MANIFEST.tsv").write_text("file\n", encoding="utf-8")
+    env = {**os.environ, "CI": "true"}
+    done = subprocess.run(["bash", str(repo / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "corpus-peers" in done.stderr
+    assert not (repo / ".venv").exists()

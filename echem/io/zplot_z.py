@@ -19,6 +19,11 @@ the ``Freq(Hz)`` header row when present, else the ZPlot2 default order
 (frequency, amplitude, bias, time, Z', Z''), the order impedance.py's ``readZPlot``
 assumes.
 
+Older files start with ``ZPLOT ASCII`` or with no magic line at all (comment lines,
+then the ``Freq(Hz) ...`` column row); a ``.z`` file with a ``Freq(Hz)`` row in its first
+80 lines is read the same way (``meta["header_variant"]`` says so), with rows separated
+by tabs, commas, semicolons or spaces.
+
 Two flavours: files written by ZPlot itself carry the full experiment block
 (``Measured Data, ZPlot``, ``Begin Experiment``) and are reported as
 ``format: zplot-z``; minimal files with only the magic line, a software line and
@@ -46,14 +51,25 @@ _KEY_VALUE = re.compile(r"^\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
 _DEFAULT_COLUMNS = ["Freq(Hz)", "Ampl", "Bias", "Time(Sec)", "Z'(a)", "Z''(b)", "GD", "Err", "Range"]
 
 
+_OLD_MAGIC = re.compile(r"^\s*ZPLOT\d?\s+ASCII", re.I)
+_COLUMN_ROW = re.compile(r"^\s*freq\s*\(hz\)", re.I)
+
+
 def sniff(raw: bytes, name: str) -> bool:
-    """A ``.z`` file starts with the line ``ZPLOT2 ASCII``."""
-    head = head_text(raw, 256).lstrip("\ufeff \t\r\n")
-    return head.upper().startswith(_MAGIC)
+    """``ZPLOT2 ASCII`` (or an older ``ZPLOT ASCII``) on the first line; or, for a ``.z``
+    file, a ``Freq(Hz)`` column row in its head (older headers without the magic line)."""
+    head = head_text(raw, 4096).lstrip("\ufeff \t\r\n")
+    if head.upper().startswith(_MAGIC) or _OLD_MAGIC.match(head.split("\n", 1)[0]):
+        return True
+    return name.lower().endswith(".z") and any(_COLUMN_ROW.match(line) for line in head.splitlines()[:80])
 
 
 def _split(line: str) -> list[str]:
-    return [c.strip() for c in re.split(r"\t|,", line.strip())]
+    """Cells of a row: tab, comma or semicolon separated, else runs of spaces (older files)."""
+    stripped = line.strip()
+    if re.search(r"[\t,;]", stripped):
+        return [c.strip() for c in re.split(r"\t|,|;", stripped)]
+    return stripped.split()
 
 
 def _column_index(columns: list[str]) -> dict[str, int]:
@@ -136,13 +152,17 @@ def _header_meta(header: dict[str, str], meta: dict) -> None:
 
 def parse(raw: bytes, name: str) -> Measurement:
     lines = decode(raw).splitlines()
-    if not lines or not lines[0].lstrip("\ufeff ").upper().startswith(_MAGIC):
-        raise ReaderError(f"{name}: does not start with '{_MAGIC}'")
+    if not lines:
+        raise EmptyDataError(f"{name}: the file is empty")
+    first = lines[0].lstrip("\ufeff ")
+    magic = first.upper().startswith(_MAGIC) or bool(_OLD_MAGIC.match(first))
+    if not magic and not any(_COLUMN_ROW.match(line) for line in lines[:80]):
+        raise ReaderError(f"{name}: does not start with '{_MAGIC}' and has no 'Freq(Hz)' column row")
 
     header: dict[str, str] = {}
     columns: list[str] | None = None
     data_start = None
-    for i, line in enumerate(lines[1:], start=1):
+    for i, line in enumerate(lines[1:] if magic else lines, start=1 if magic else 0):
         if _END_HEADER.match(line):
             data_start = i + 1
             break
@@ -165,6 +185,9 @@ def parse(raw: bytes, name: str) -> Measurement:
     meta: dict = {}
     full = "measured data, zplot" in header or "begin experiment" in header
     meta["format"] = "zplot-z" if full else "zview-z"
+    if not first.upper().startswith(_MAGIC):
+        meta["header_variant"] = ("older header: " + (first.strip()[:40] if magic else "no ZPLOT2 ASCII line")
+                                  + "; data after the Freq(Hz) column row")
     if columns is None:
         columns = list(_DEFAULT_COLUMNS)
         meta["columns_assumed"] = "no column row; ZPlot2 default order " + ", ".join(_DEFAULT_COLUMNS)

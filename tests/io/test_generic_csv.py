@@ -392,3 +392,72 @@ def test_canonical_csv_round_trip_property(tmp_path, m):
     path = write_csv(m, tmp_path / "prop.csv")
     back = read(path)
     _assert_round_trip(m, back)
+
+
+# ----------------------------------------------------------------------------- signs and units (issue 15)
+
+_F = np.logspace(4, 0, 12)
+_ZRE = 100 + 400 / (1 + (_F / 50) ** 2)
+_ZIM = -400 * (_F / 50) / (1 + (_F / 50) ** 2)
+
+
+def _eis_csv(names: str, re_sign: float, im_sign: float, encoding: str = "utf-8") -> bytes:
+    rows = [names] + [f"{f!r},{re_sign * r!r},{im_sign * i!r}"
+                      for f, r, i in zip(_F.tolist(), _ZRE.tolist(), _ZIM.tolist())]
+    return "\n".join(rows).encode(encoding)
+
+
+@pytest.mark.parametrize("names, re_sign, im_sign", [
+    ("f,Z',Z''", 1, 1),
+    ("f,-Z',-Z''", -1, -1),          # pyimpspec case-negative-real-imaginary.csv
+    ("freq,Zre,-Zim", 1, -1),
+    ("Frequency (Hz),Re(Z) (Ohms),-Im(Z) (Ω)", 1, -1),
+    ("f/Hz,Z'/ohm,Im(Z)/Ohm", 1, 1),
+])
+def test_signs_carried_by_column_names_are_honoured(names, re_sign, im_sign):
+    m = read_bytes(_eis_csv(names, re_sign, im_sign), "signs.csv")
+    np.testing.assert_allclose(m.data["Z_re_ohm"], _ZRE)
+    np.testing.assert_allclose(m.data["Z_im_ohm"], _ZIM)
+    assert not m.meta.get("warnings")
+
+
+def test_plain_name_with_positive_values_is_negated_and_warned():
+    m = read_bytes(_eis_csv("f,Z',Z''", 1, -1), "positive.csv")
+    np.testing.assert_allclose(m.data["Z_im_ohm"], _ZIM)
+    assert any("read as -Z''" in w for w in m.meta["warnings"])
+
+
+@pytest.mark.parametrize("names, re_sign, im_sign, says", [
+    ("f,Z',-Z''", 1, 1, "Z'' is positive"),     # the name says -Z'' but the values are Z''
+    ("f,-Z',Z''", 1, 1, "Z' is negative"),      # the name says -Z' but the values are Z'
+])
+def test_name_and_data_that_disagree_are_reported_not_changed(names, re_sign, im_sign, says):
+    m = read_bytes(_eis_csv(names, re_sign, im_sign), "disagree.csv")
+    assert any(says in w for w in m.meta["warnings"])
+    column = "Z_im_ohm" if "Z''" in says else "Z_re_ohm"
+    expected = -_ZIM if column == "Z_im_ohm" else -_ZRE
+    np.testing.assert_allclose(m.data[column], expected)  # the name was honoured
+
+
+@pytest.mark.parametrize("header, factor", [
+    ("T/°C", 1.0), ("Temperature (°C)", 1.0), ("Temp (\u00b0C)", 1.0),
+])
+def test_latin1_degree_sign_in_a_unit(header, factor):
+    text = f"time/s,E/V,I/A,{header}\n" + "\n".join(f"{k},{0.1 * k},{1e-3 * k},{25 + k}" for k in range(6))
+    m = read_bytes(text.encode("cp1252"), "temperature.csv")
+    np.testing.assert_allclose(m.data["temperature_C"], 25 + np.arange(6) * factor)
+
+
+@pytest.mark.parametrize("unit, scale", [("mA/cm²", 1e-3), ("mA cm⁻²", 1e-3), ("A/m²", 1e-4), ("µA/cm^2", 1e-6)])
+def test_current_density_units_with_the_header_area(unit, scale):
+    text = f"area_cm2: 0.5\nE/V,j ({unit})\n" + "\n".join(f"{-0.01 * k},{-2.0 * k}" for k in range(6))
+    m = read_bytes(text.encode("utf-8"), "density.csv")
+    np.testing.assert_allclose(m.data["I_A"], -2.0 * np.arange(6) * scale * 0.5)
+
+
+@pytest.mark.parametrize("unit", ["Ohm", "Ohms", "ohm", "Ω", "kΩ", "kOhm"])
+def test_ohm_spellings(unit):
+    text = f"freq (Hz),Z' ({unit}),Z'' ({unit})\n" + "\n".join(
+        f"{f!r},{r!r},{i!r}" for f, r, i in zip(_F.tolist(), _ZRE.tolist(), _ZIM.tolist()))
+    m = read_bytes(text.encode("utf-8"), "ohm.csv")
+    np.testing.assert_allclose(m.data["Z_re_ohm"], _ZRE * (1e3 if unit.startswith("k") else 1))

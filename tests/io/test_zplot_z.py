@@ -152,3 +152,27 @@ def test_truncated_row_and_missing_data_are_errors(data_dir):
     header_only = text[: text.index("End Comments")] + "End Comments\n"
     with pytest.raises(EmptyDataError):
         read_bytes(header_only.encode(), "empty.z")
+
+
+# ----------------------------------------------------------------------------- older headers (issue 15)
+
+_ROWS = "\n".join(f"{f:.6E} 0.0 0.0 0.0 {100 + k:.6E} {-10.0 - k:.6E}"
+                  for k, f in enumerate(np.logspace(5, 0, 11)))
+
+
+@pytest.mark.parametrize("head", [
+    "ZPLOT ASCII\nMeasured Data, ZPlot: 1.4\nFreq(Hz) Ampl Bias Time(Sec) Z'(a) Z''(b)\nEnd Comments\n",
+    "Comment: cell 3, 25 C\nFreq(Hz)\tAmpl\tBias\tTime(Sec)\tZ'(a)\tZ''(b)\n",
+])
+def test_older_headers_are_read(head):
+    raw = (head + _ROWS.replace(" ", "\t" if "\t" in head else " ") + "\n").encode("latin-1")
+    assert zplot_z.sniff(raw, "old.z")
+    m = read_bytes(raw, "old.z")
+    assert len(m.data) == 11 and m.meta["technique"] == "EIS"
+    np.testing.assert_allclose(m.data["Z_im_ohm"], -10.0 - np.arange(11))
+    assert "older header" in m.meta["header_variant"]
+
+
+def test_a_text_file_with_a_freq_row_is_not_claimed_without_the_z_extension():
+    raw = ("Comment\nFreq(Hz)\tZ'(a)\tZ''(b)\n" + "1.0\t2.0\t-3.0\n" * 5).encode()
+    assert not zplot_z.sniff(raw, "table.txt")
