@@ -1,14 +1,17 @@
-"""Reader benchmark: CPU milliseconds per file of ``echem.io.read``, per format.
+"""Reader benchmark: CPU milliseconds per file of ``echem.io.read`` and MB/s, per format.
 
-    python benchmarks/readers.py              # demo raw/ files and the corpus
-    python benchmarks/readers.py --profile    # also the 25 costliest functions (cProfile)
+    python benchmarks/readers.py                      # demo raw/, the corpus and the peers' corpus
+    python benchmarks/readers.py --groups peers       # one group only (raw, corpus, peers)
+    python benchmarks/readers.py --profile            # also the 25 costliest functions (cProfile)
 
-Every readable file under raw/ and ../shared/corpus (or $ECHEM_CORPUS) is read
-repeatedly until at least ``--min-cpu`` seconds of CPU time have passed (at least
+Every readable file under raw/, ../shared/corpus (or $ECHEM_CORPUS) and
+../shared/corpus-peers (or $ECHEM_CORPUS_PEERS; the yadg, pyimpspec, impedance.py and
+ixdat test files with every format echem reads, .pssession, .dfr, .i2b and spreadsheets
+included) is read repeatedly until at least ``--min-cpu`` seconds of CPU time have passed (at least
 ``--repeat`` times); the time per read is CPU time (``time.process_time``), not wall
 time, so that a benchmark running beside other jobs on the machine still compares.
-Files that raise (the corpus holds two files without data) are timed as well: the
-error path is part of ingest. The last table times one demo sample as the ingest
+Files that raise (files without data, a JSON table dump) are timed as well: the
+error path is part of ingest. MB/s is the group's bytes over its CPU time per read. The last table times one demo sample as the ingest
 stage handles it: every file read and written as parquet.
 """
 
@@ -30,16 +33,22 @@ sys.path.insert(0, str(ROOT))
 from echem import io as readers  # noqa: E402
 
 CORPUS = Path(os.environ.get("ECHEM_CORPUS", ROOT.parent / "shared" / "corpus"))
+PEERS = Path(os.environ.get("ECHEM_CORPUS_PEERS", ROOT.parent / "shared" / "corpus-peers"))
+GROUPS = ("raw", "corpus", "peers")
 DEMO_SAMPLE = ROOT / "raw" / "PtMG_as-cast"
 
 
-def data_files() -> list[tuple[str, Path]]:
-    """(group, path) of the demo raw/ files and the corpus files."""
-    files = [("raw", p) for p in sorted((ROOT / "raw").rglob("*"))
-             if p.is_file() and p.suffix.lower() not in (".yaml", ".yml", ".md")]
-    if CORPUS.is_dir():
-        files += [("corpus", p) for p in sorted(CORPUS.rglob("*"))
-                  if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md")]
+def data_files(groups: tuple[str, ...] = GROUPS) -> list[tuple[str, Path]]:
+    """(group, path) of the demo raw/ files, the corpus files and the peers' corpus files."""
+    files = []
+    if "raw" in groups:
+        files += [("raw", p) for p in sorted((ROOT / "raw").rglob("*"))
+                  if p.is_file() and p.suffix.lower() not in (".yaml", ".yml", ".md")]
+    for group, folder in (("corpus", CORPUS), ("peers", PEERS)):
+        if group in groups and folder.is_dir():
+            files += [(group, p) for p in sorted(folder.rglob("*"))
+                      if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md")
+                      and not p.name.endswith(".ref.json")]
     return files
 
 
@@ -69,23 +78,26 @@ def format_of(path: Path) -> str:
     return result.meta["format"]
 
 
-def bench_files(min_cpu: float, repeat: int) -> None:
+def bench_files(min_cpu: float, repeat: int, groups: tuple[str, ...] = GROUPS) -> None:
     per_format: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
-    for group, path in data_files():
+    for group, path in data_files(groups):
         fmt = format_of(path)
         cpu = cpu_per_call(lambda p=path: read_quietly(p), min_cpu, repeat)
         per_format[(group, fmt)].append((cpu, path.stat().st_size))
-    print(f"{'group':7} {'format':32} {'files':>5} {'ms/file':>8} {'max ms':>7} {'ms/100 kB':>9}")
-    totals: dict[str, float] = defaultdict(float)
+    print(f"{'group':7} {'format':32} {'files':>5} {'ms/file':>8} {'max ms':>7} {'ms/100 kB':>9} {'MB/s':>6}")
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     for (group, fmt), runs in sorted(per_format.items()):
         ms = [1e3 * c for c, _ in runs]
-        kb = sum(s for _, s in runs) / 1e3
-        totals[group] += sum(ms)
+        size = sum(s for _, s in runs)
+        kb = size / 1e3
+        totals[group][0] += sum(ms)
+        totals[group][1] += size
+        totals[group][2] += len(runs)
         print(f"{group:7} {fmt:32} {len(runs):5d} {sum(ms) / len(ms):8.2f} {max(ms):7.2f} "
-              f"{100 * sum(ms) / kb:9.2f}")
-    for group, ms in totals.items():
-        n = sum(len(r) for (g, _), r in per_format.items() if g == group)
-        print(f"{group:7} {'ALL':32} {n:5d} {ms / n:8.2f}   total {ms:.1f} ms")
+              f"{100 * sum(ms) / kb:9.2f} {size / 1e6 / (sum(ms) / 1e3):6.2f}")
+    for group, (ms, size, n) in totals.items():
+        print(f"{group:7} {'ALL':32} {n:5d} {ms / n:8.2f}   total {ms:.1f} ms, "
+              f"{size / 1e6:.1f} MB, {size / 1e6 / (ms / 1e3):.2f} MB/s")
 
 
 def bench_sample(min_cpu: float, repeat: int, out: Path) -> None:
@@ -125,8 +137,10 @@ def main() -> None:
     parser.add_argument("--min-cpu", type=float, default=0.2, help="CPU seconds per file at least")
     parser.add_argument("--repeat", type=int, default=3, help="reads per file at least")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of all reads")
+    parser.add_argument("--groups", default=",".join(GROUPS), help="comma-separated: raw, corpus, peers")
     args = parser.parse_args()
-    bench_files(args.min_cpu, args.repeat)
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    bench_files(args.min_cpu, args.repeat, groups)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
