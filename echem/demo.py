@@ -193,6 +193,114 @@ HER_SAMPLES: tuple[HerSample, ...] = (
               {"eta10_mV": 67.0, "tafel_mV_dec": 78.65, "sa_mA_cm2": 1.04}, (), "pd", 12),
 )
 
+# --------------------------------------------------------------------------- study 1: durability
+
+#: Durability protocol (the paper: 84 h of chronopotentiometry at -10 mA/cm2 for the HER, the
+#: polarisation curve after 80 h): CP at this current density, one point every CP_STEP_S.
+CP_SET_MA_CM2 = -10.0
+CP_STEP_S = 60.0
+#: The CP is interrupted after CP_LSV_AT_H for the "after" LSV and resumed CP_PAUSE_S later
+#: (the pause: the LSV, ~100 s, and the rest around it); it ends at CP_TOTAL_H hours under current.
+CP_LSV_AT_H = 80.0
+CP_TOTAL_H = 84.0
+CP_PAUSE_S = 480.0
+CP_LSV_DELAY_S = 120.0
+#: Noise of the CP record: white noise on E, bubble spikes (a fraction of the points, height
+#: CP_SPIKE_MIN_MV + Exp(CP_SPIKE_MEAN_MV)), a settling transient after every (re)start.
+CP_NOISE_MV = 0.3
+CP_SPIKE_FRACTION = 0.015
+CP_SPIKE_MIN_MV = 2.0
+CP_SPIKE_MEAN_MV = 3.0
+CP_TRANSIENT_MV = 6.0
+CP_TRANSIENT_TAU_S = 120.0
+
+
+@dataclass(frozen=True)
+class DurabilitySample:
+    """A durability electrode of study 1: a fresh electrode of the activity sample ``base``
+    (same kinetics, Ru and Cdl), run through the protocol above.
+
+    Ageing model: under current the whole polarisation curve shifts linearly in time, the
+    overpotential at every j rising by ``shift10_mV`` per ``CP_LSV_AT_H`` hours (a loss of
+    active sites: ``j0 → j0·10^(−Δ/b)``). Hence η(t) at −10 mA/cm² is
+    ``eta10 + shift10_mV · t_on / CP_LSV_AT_H`` (t_on: hours under current) and the "after"
+    LSV is the curve shifted by ``shift10_mV``. ``cp_format``: "mpt" writes the CP–LSV–CP
+    sequence as three exports of one EC-Lab experiment; "dta" writes the CPs as Gamry
+    CHRONOP files (the LSVs stay EC-Lab). ``explicit``: sample.yaml names the roles.
+    """
+
+    name: str
+    base: str
+    label: str
+    shift10_mV: float
+    shift_published: bool
+    cp_format: str
+    explicit: bool
+    day: int
+
+    @property
+    def rate_mV_h(self) -> float:
+        return self.shift10_mV / CP_LSV_AT_H
+
+
+DURABILITY_SERIES = "PtMG-durability"
+DURABILITY_SAMPLES: tuple[DurabilitySample, ...] = (
+    # days: Gamry writes M/D/YYYY; a day of the month > 12 keeps the date unambiguous
+    DurabilitySample("PtMG_UV50J_84h", "PtMG_UV50J", "Pt-based metallic glass ribbon, UV-laser treated 50 J "
+                     "(UV50J-Tg), durability electrode", 4.0, True, "mpt", True, 14),
+    DurabilitySample("PtMG_as-cast_84h", "PtMG_as-cast", "Pt-based metallic glass ribbon, as-cast, durability "
+                     "electrode", 28.0, False, "dta", False, 33),
+)
+
+
+def durability_base(d: DurabilitySample) -> HerSample:
+    """The activity sample a durability electrode repeats, under the durability sample's name
+    (its own noise streams and file labels)."""
+    import dataclasses
+
+    base = next(s for s in HER_SAMPLES if s.name == d.base)
+    return dataclasses.replace(base, name=d.name, series=DURABILITY_SERIES, label=d.label, day=d.day)
+
+
+def aged_kinetics(d: DurabilitySample, hours_on: float) -> HerKinetics:
+    """The electrode's kinetics after ``hours_on`` hours under current: eta10 raised by the shift."""
+    import dataclasses
+
+    base = durability_base(d).kinetics
+    return dataclasses.replace(base, eta10_mV=base.eta10_mV + d.rate_mV_h * hours_on)
+
+
+def cp_segments() -> list[tuple[float, float, float]]:
+    """(start, stop, hours under current at the start) of the two CP segments, seconds from the
+    CP start: 0 → 80 h, then after the LSV pause 80 h → 84 h under current."""
+    first = CP_LSV_AT_H * 3600.0
+    second = first + CP_PAUSE_S
+    return [(0.0, first, 0.0), (second, second + (CP_TOTAL_H - CP_LSV_AT_H) * 3600.0, CP_LSV_AT_H)]
+
+
+def cp_eta_true_mV(d: DurabilitySample, hours_on) -> np.ndarray:
+    """Noise-free iR-free overpotential at -10 mA/cm² after ``hours_on`` hours under current."""
+    base = durability_base(d).kinetics
+    return base.eta10_mV + d.rate_mV_h * np.asarray(hours_on, dtype=float)
+
+
+def cp_data(d: DurabilitySample, segment: int, rng: np.random.Generator) -> dict:
+    """One CP segment as recorded (module docstring of the durability model): times from the CP
+    start (s), Ewe (V vs Hg/HgO, 96 % hardware iR compensation as in the LSVs), current (A), and
+    the noise-free overpotential."""
+    a, b, on0 = cp_segments()[segment]
+    t = a + CP_STEP_S * np.arange(int(round((b - a) / CP_STEP_S)))
+    since = t - a
+    eta_true = cp_eta_true_mV(d, on0 + since / 3600.0)
+    eta = eta_true + CP_TRANSIENT_MV * np.exp(-since / CP_TRANSIENT_TAU_S) + CP_NOISE_MV * rng.standard_normal(t.size)
+    spikes = rng.random(t.size) < CP_SPIKE_FRACTION
+    eta[spikes] += CP_SPIKE_MIN_MV + rng.exponential(CP_SPIKE_MEAN_MV, int(spikes.sum()))
+    ru = durability_base(d).ru_ohm
+    I_A = CP_SET_MA_CM2 * AREA_CM2 * 1e-3 * (1.0 + 5e-4 * rng.standard_normal(t.size))
+    Ewe = -eta * 1e-3 + (1.0 - INSTRUMENT_IR_COMPENSATION) * I_A * ru - HGO_VS_RHE_V
+    return {"t": t, "Ewe": Ewe, "I": I_A, "eta_true": eta_true}
+
+
 # --------------------------------------------------------------------------- study 2 parameters
 
 #: In-plane geometry of the LLZO films: Pt electrodes 3 mm long, 0.25 mm apart, film 2.0 µm thick.
@@ -304,17 +412,20 @@ def cdl_F(sample: HerSample) -> float:
     return ecsa_cm2 * CS_MF_CM2 * 1e-3
 
 
-def lsv_interface_eta_mV(eta_ctrl_mV, sample: HerSample, cdl: float) -> np.ndarray:
+def lsv_interface_eta_mV(eta_ctrl_mV, sample: HerSample, cdl: float,
+                         kinetics: HerKinetics | None = None) -> np.ndarray:
     """Interface overpotential when the instrument holds ``eta_ctrl`` with 96 % compensation.
 
     ``eta = eta_ctrl − (1 − 0.96) · Ru · A · (j(eta) + j_C)`` (mV = Ω · mA), solved by bisection.
+    ``kinetics`` replaces the sample's (an electrode aged by a durability test).
     """
     eta_ctrl = np.atleast_1d(np.asarray(eta_ctrl_mV, dtype=float))
     ru_unc = (1.0 - INSTRUMENT_IR_COMPENSATION) * sample.ru_ohm
     j_c = cdl * LSV_SCAN_RATE_V_S * 1e3 / AREA_CM2
+    kin = sample.kinetics if kinetics is None else kinetics
 
     def excess(eta):
-        return eta + ru_unc * AREA_CM2 * (her_current_density_mA_cm2(eta, sample.kinetics) + j_c) - eta_ctrl
+        return eta + ru_unc * AREA_CM2 * (her_current_density_mA_cm2(eta, kin) + j_c) - eta_ctrl
 
     lo = np.minimum(eta_ctrl, 0.0) - ru_unc * AREA_CM2 * (j_c + 1.0) - 1.0
     return _bisect(excess, lo, eta_ctrl + 1e-9, n_iter=80)
@@ -487,15 +598,17 @@ def _eclab_header(technique: str, *, start: datetime, mpr_name: str, folder: str
 _HGO_LABEL_ECLAB = "Hg/HgO (1 M KOH) (0.140 V)"
 
 
-def lsv_data(sample: HerSample, rng: np.random.Generator) -> dict:
+def lsv_data(sample: HerSample, rng: np.random.Generator, kinetics: HerKinetics | None = None) -> dict:
     """The noisy LSV the instrument records (module docstring), from 0 V vs RHE downwards.
 
     Ends at the first 10 mV step (vs Hg/HgO) beyond the potential where the iR-free j reaches
     ``LSV_J_END_MA_CM2``. Returns time, control and recorded potential (V vs Hg/HgO), current (A).
+    ``kinetics`` replaces the sample's (the electrode after a durability test; same Cdl and Ru).
     """
     cdl = cdl_F(sample)
+    kin = sample.kinetics if kinetics is None else kinetics
     E0 = -HGO_VS_RHE_V  # 0 V vs RHE
-    eta_end_int = float(her_overpotential_mV(LSV_J_END_MA_CM2, sample.kinetics)[0])
+    eta_end_int = float(her_overpotential_mV(LSV_J_END_MA_CM2, kin)[0])
     j_c = cdl * LSV_SCAN_RATE_V_S * 1e3 / AREA_CM2
     ru_unc = (1.0 - INSTRUMENT_IR_COMPENSATION) * sample.ru_ohm
     eta_end_ctrl = eta_end_int + ru_unc * AREA_CM2 * (LSV_J_END_MA_CM2 + j_c)
@@ -503,17 +616,24 @@ def lsv_data(sample: HerSample, rng: np.random.Generator) -> dict:
     n = int(round((E0 - E_end) / LSV_STEP_V))
     E_ctrl = E0 - LSV_STEP_V * np.arange(1, n + 1)
     t = LSV_STEP_V / LSV_SCAN_RATE_V_S * np.arange(1, n + 1)
-    eta = lsv_interface_eta_mV(-(E_ctrl + HGO_VS_RHE_V) * 1e3, sample, cdl)
-    I_A = -(her_current_density_mA_cm2(eta, sample.kinetics) + j_c) * AREA_CM2 * 1e-3
+    eta = lsv_interface_eta_mV(-(E_ctrl + HGO_VS_RHE_V) * 1e3, sample, cdl, kin)
+    I_A = -(her_current_density_mA_cm2(eta, kin) + j_c) * AREA_CM2 * 1e-3
     I_A = I_A + rng.standard_normal(n) * (0.002 * np.abs(I_A) + 5e-8)
     Ewe = E_ctrl + rng.standard_normal(n) * 5e-5
     return {"t": t, "E_ctrl": E_ctrl, "Ewe": Ewe, "I": I_A, "E_start": E0, "E_end": E_end}
 
 
-def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
-    """EC-Lab "Linear Sweep Voltammetry" export of the sample's HER polarisation curve."""
-    d = lsv_data(sample, _rng(sample.name, path.name))
+def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime, kinetics: HerKinetics | None = None,
+                    time_offset_s: float = 0.0, mpr_name: str | None = None) -> dict:
+    """EC-Lab "Linear Sweep Voltammetry" export of the sample's HER polarisation curve.
+
+    ``kinetics``: an aged electrode (durability test); ``time_offset_s``: the LSV is a later
+    technique of an EC-Lab sequence started at ``start`` (its times count from there).
+    """
+    d = lsv_data(sample, _rng(sample.name, path.name), kinetics)
     t, E_ctrl, Ewe, I_A, E0, E_end = d["t"], d["E_ctrl"], d["Ewe"], d["I"], d["E_start"], d["E_end"]
+    if time_offset_s:
+        t = t + time_offset_s
     n = t.size
     Q = np.cumsum(I_A) * (LSV_STEP_V / LSV_SCAN_RATE_V_S)
 
@@ -549,7 +669,7 @@ def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
     columns = ["mode", "ox/red", "error", "control changes", "counter inc.", "time/s", "control/V",
                "Ewe/V", "<I>/mA", "cycle number", "(Q-Qo)/C", "I Range", "P/W"]
     lines = _eclab_header(
-        "Linear Sweep Voltammetry", start=start, mpr_name=f"{sample.name}_LSV_5mVs_C02.mpr",
+        "Linear Sweep Voltammetry", start=start, mpr_name=mpr_name or f"{sample.name}_LSV_5mVs_C02.mpr",
         folder=sample.series, material=sample.label, electrolyte="1 M KOH, Ar-saturated",
         reference=_HGO_LABEL_ECLAB, area_cm2=AREA_CM2, params=params, columns=columns)
     for k in range(n):
@@ -560,6 +680,56 @@ def write_eclab_lsv(path: Path, sample: HerSample, *, start: datetime) -> dict:
         ]))
     _write(path, lines)
     return {"E_end_V": E_end, "n_points": n, "j_max_mA_cm2": float(-I_A.min() * 1e3 / AREA_CM2)}
+
+
+def write_eclab_cp(path: Path, d: DurabilitySample, segment: int, *, start: datetime, mpr_name: str) -> dict:
+    """EC-Lab "Chronopotentiometry" export of one CP segment of a durability electrode.
+
+    ``start`` is the experiment's start (EC-Lab writes it in every technique's export of a
+    sequence and counts ``time/s`` from it).
+    """
+    sample = durability_base(d)
+    data = cp_data(d, segment, _rng(d.name, path.name))
+    t, Ewe, I_A = data["t"], data["Ewe"], data["I"]
+    Q = np.cumsum(I_A) * CP_STEP_S
+    a, b, _ = cp_segments()[segment]
+    hours = int((b - a) // 3600)
+    set_mA = CP_SET_MA_CM2 * AREA_CM2
+    params = [
+        _param("Is", f"{set_mA:.3f}"),
+        _param("unit Is", "mA"),
+        _param("vs.", "<None>"),
+        _param("ts (h:m:s)", f"{hours}:00:0.0000"),
+        _param("EM (V)", "pass"),
+        _param("dQM", "0.000"),
+        _param("unit dQM", "mA.h"),
+        _param("record", "<Ewe>"),
+        _param("dEs (mV)", "0.00"),
+        _param("dts (s)", f"{CP_STEP_S:.4f}"),
+        _param("E range min (V)", "-10.000"),
+        _param("E range max (V)", "10.000"),
+        _param("I Range", "10 mA"),
+        _param("Bandwidth", "8"),
+        _param("Ru", f"{sample.ru_ohm:.3f}"),
+        _param("unit Ru", "Ohm"),
+        _param("comp. level (%)", f"{INSTRUMENT_IR_COMPENSATION * 100:.0f}"),
+        _param("comp. mode", "Hardware"),
+        _param("goto Ns'", "0"),
+        _param("nc cycles", "0"),
+    ]
+    columns = ["mode", "ox/red", "error", "control changes", "counter inc.", "time/s", "control/mA", "Ewe/V",
+               "I/mA", "cycle number", "(Q-Qo)/C", "I Range"]
+    lines = _eclab_header(
+        "Chronopotentiometry", start=start, mpr_name=mpr_name, folder=sample.series, material=sample.label,
+        electrolyte="1 M KOH, Ar-saturated", reference=_HGO_LABEL_ECLAB, area_cm2=AREA_CM2, params=params,
+        columns=columns)
+    for k in range(t.size):
+        lines.append("\t".join([
+            "1", "0", "0", "1" if k == 0 else "0", "0", _e(t[k], 15), _e(set_mA, 7), _e(Ewe[k], 7),
+            _e(I_A[k] * 1e3, 7), _e(0.0, 15), _e(Q[k], 7), "37",
+        ]))
+    _write(path, lines)
+    return {"rows": int(t.size), "t_first_s": float(t[0]), "t_last_s": float(t[-1])}
 
 
 def _eis_columns(freq, Z, t, E_dc, I_dc_A, va_V, rng, extra: dict | None = None):
@@ -883,6 +1053,51 @@ def write_gamry_eis(path: Path, sample: HerSample, *, start: datetime) -> dict:
     return st
 
 
+def write_gamry_cp(path: Path, d: DurabilitySample, segment: int, *, start: datetime) -> dict:
+    """Gamry "Chronopotentiometry" (CHRONOP) export of one CP segment; ``start`` is the segment's
+    own start (Gamry's DATE/TIME), its ``T`` counts from there."""
+    sample = durability_base(d)
+    rng = _rng(d.name, path.name)
+    data = cp_data(d, segment, rng)
+    a, b, _ = cp_segments()[segment]
+    T = data["t"] - a
+    date, time = _gamry_date(start)
+    set_A = CP_SET_MA_CM2 * AREA_CM2 * 1e-3
+    lines = [
+        "EXPLAIN",
+        "TAG\tCHRONOP",
+        "TITLE\tLABEL\tChronopotentiometry Scan\tTest &Identifier",
+        f"DATE\tLABEL\t{date}\tDate",
+        f"TIME\tLABEL\t{time}\tTime",
+        "NOTES\tNOTES\t2\t&Notes...",
+        f"\t{SYNTHETIC_NOTE}",
+        f"\t{d.name}: {sample.label}; 1 M KOH, Hg/HgO (1 M KOH) reference, HER at {CP_SET_MA_CM2:g} mA/cm2",
+        "PSTAT\tPSTAT\tREF3000-31415\tPotentiostat",
+        f"IPRESTEP\tQUANT\t{_e(0.0, 5)}\tPre-step Current (A)",
+        f"TPRESTEP\tQUANT\t{_e(0.0, 5)}\tPre-step Delay Time (s)",
+        f"ISTEP1\tQUANT\t{_e(set_A, 5)}\tStep 1 Current (A)",
+        f"TSTEP1\tQUANT\t{_e(b - a, 5)}\tStep 1 Time (s)",
+        f"ISTEP2\tQUANT\t{_e(0.0, 5)}\tStep 2 Current (A)",
+        f"TSTEP2\tQUANT\t{_e(0.0, 5)}\tStep 2 Time (s)",
+        f"SAMPLETIME\tQUANT\t{_e(CP_STEP_S, 5)}\tSample &Period (s)",
+        f"AREA\tQUANT\t{_e(AREA_CM2, 5)}\tSample &Area (cm^2)",
+        "IRCOMP\tSELECTOR\t1\tIRCom&p",
+        f"PFCOR\tQUANT\t{_e(INSTRUMENT_IR_COMPENSATION * sample.ru_ohm, 5)}\tPF Corr. (ohm)",
+        f"EOC\tQUANT\t{_g(-0.912, 6)}\tOpen Circuit (V)",
+        *_GAMRY_INSTRUMENT,
+        f"CURVE\tTABLE\t{T.size}",
+        "\tPt\tT\tVf\tIm\tVu\tSig\tAch\tIERange\tOver\tTemp",
+        "\t#\ts\tV vs. Ref.\tA\tV\tV\tV\t#\tbits\tdeg C",
+    ]
+    for p in range(T.size):
+        lines.append("\t" + "\t".join([
+            str(p), _g(T[p], 6), _e(data["Ewe"][p], 5), _e(data["I"][p], 5), _e(0.0, 5), _e(set_A, 5),
+            _e(0.0, 5), "5", "...........", "-327.67",
+        ]))
+    _write(path, lines)
+    return {"rows": int(T.size)}
+
+
 # =========================================================================== CSV
 
 
@@ -962,6 +1177,8 @@ def _yaml_lines(sample_yaml: dict) -> list[str]:
 
 
 def _yaml_scalar(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -1066,8 +1283,63 @@ def build_film_sample(raw_dir: Path, film: FilmSample) -> list[Path]:
     return written
 
 
+def durability_sample_yaml(d: DurabilitySample) -> dict:
+    """The activity sample's metadata, Ru given (no EIS on the durability electrode), its own
+    series; for ``explicit`` samples the roles of the files (else the workflow finds them from
+    the start times)."""
+    sample = durability_base(d)
+    content = her_sample_yaml(sample)
+    content["ru_ohm"] = sample.ru_ohm
+    if d.explicit:
+        ext = d.cp_format if d.cp_format == "mpt" else "DTA"
+        content["stability"] = {"run": [f"cp_0-80h.{ext}", f"cp_80-84h.{ext}"], "before": "lsv_initial.mpt",
+                                "after": "lsv_after_80h.mpt", "set_mA_cm2": CP_SET_MA_CM2,
+                                "duration_h": CP_TOTAL_H}
+    shift = "published" if d.shift_published else "assumed"
+    content["notes"] = (f"SYNTHETIC (echem.demo, see ../README.md): {d.label}; {CP_TOTAL_H:g} h CP at "
+                        f"{CP_SET_MA_CM2:g} mA/cm2 with the LSV after {CP_LSV_AT_H:g} h; shift at 10 mA/cm2 "
+                        f"{d.shift10_mV:g} mV ({shift}); Ru as for {d.base} (assumed)")
+    return content
+
+
+def build_durability_sample(raw_dir: Path, d: DurabilitySample) -> list[Path]:
+    """LSV, then CP 0-80 h, the LSV after 80 h, CP 80-84 h (module docstring, durability)."""
+    folder = raw_dir / d.name
+    sample = durability_base(d)
+    t0 = _T_START + timedelta(days=d.day)
+    t_cp = t0 + timedelta(minutes=15)
+    written = [_write_sample_yaml(folder, durability_sample_yaml(d))]
+    p = folder / "lsv_initial.mpt"
+    write_eclab_lsv(p, sample, start=t0, mpr_name=f"{d.name}_LSV_initial_C02.mpr")
+    written.append(p)
+    (a1, _, _), (a2, _, _) = cp_segments()
+    lsv_at = CP_LSV_AT_H * 3600.0 + CP_LSV_DELAY_S
+    aged = aged_kinetics(d, CP_LSV_AT_H)
+    if d.cp_format == "mpt":  # one EC-Lab experiment: CP, LSV, CP; times count from its start
+        mpr = f"{d.name}_CP-LSV-CP_C02.mpr"
+        for k, name in enumerate(("cp_0-80h.mpt", "cp_80-84h.mpt")):
+            p = folder / name
+            write_eclab_cp(p, d, k, start=t_cp, mpr_name=mpr)
+            written.append(p)
+        p = folder / "lsv_after_80h.mpt"
+        write_eclab_lsv(p, sample, start=t_cp, kinetics=aged, time_offset_s=lsv_at, mpr_name=mpr)
+        written.append(p)
+    elif d.cp_format == "dta":  # CPs on a Gamry (each file its own start), LSVs on the EC-Lab
+        for k, (name, a) in enumerate((("cp_0-80h.DTA", a1), ("cp_80-84h.DTA", a2))):
+            p = folder / name
+            write_gamry_cp(p, d, k, start=t_cp + timedelta(seconds=a))
+            written.append(p)
+        p = folder / "lsv_after_80h.mpt"
+        write_eclab_lsv(p, sample, start=t_cp + timedelta(seconds=lsv_at), kinetics=aged,
+                        mpr_name=f"{d.name}_LSV_after_80h_C02.mpr")
+        written.append(p)
+    else:  # pragma: no cover - table error
+        raise ValueError(f"unknown CP format {d.cp_format!r}")
+    return written
+
+
 def sample_names() -> list[str]:
-    return [s.name for s in HER_SAMPLES] + [f.name for f in FILM_SAMPLES]
+    return [s.name for s in HER_SAMPLES] + [f.name for f in FILM_SAMPLES] + [d.name for d in DURABILITY_SAMPLES]
 
 
 def generate(raw_dir: str | Path, samples: Iterable[str] | None = None, readme: bool = True) -> list[Path]:
@@ -1089,6 +1361,9 @@ def generate(raw_dir: str | Path, samples: Iterable[str] | None = None, readme: 
     for f in FILM_SAMPLES:
         if f.name in wanted:
             written += build_film_sample(raw_dir, f)
+    for d in DURABILITY_SAMPLES:
+        if d.name in wanted:
+            written += build_durability_sample(raw_dir, d)
     if readme:
         written.append(_write(raw_dir / "README.md", readme_text().splitlines(), encoding="utf-8", newline="\n"))
     return written
@@ -1115,7 +1390,27 @@ def model_summary() -> dict[str, dict]:
         apex = [arc_apex_Hz(r, FILM_Q1, FILM_N1) for r in R]
         out[f.name] = {"R30_ohm": float(film_resistance_ohm(FILM_REF_T_C, f)), "R_min_ohm": float(R.min()),
                        "R_max_ohm": float(R.max()), "apex_min_Hz": min(apex), "apex_max_Hz": max(apex)}
+    for d in DURABILITY_SAMPLES:
+        base, aged = durability_base(d).kinetics, aged_kinetics(d, CP_LSV_AT_H)
+        out[d.name] = durability_expected(d) | {
+            "shift100_mV": float(her_overpotential_mV(100.0, aged)[0] - her_overpotential_mV(100.0, base)[0])}
     return out
+
+
+def durability_expected(d: DurabilitySample, settle_min: float = 5.0, window_h: float = 1.0) -> dict:
+    """What the stability stage should report for a durability sample (noise-free model): η at
+    the start of the CP and after CP_TOTAL_H hours under current, the drift, the means over the
+    stage's default start window (``settle_min`` .. ``settle_min + window_h``) and end window (the
+    last ``window_h`` of the run, whose clock includes the LSV pause), the run's duration and the
+    fraction of it interrupted, and the LSV shift at 10 mA/cm²."""
+    (a1, b1, _), (a2, b2, on2) = cp_segments()
+    span_h = (b2 - CP_STEP_S) / 3600.0
+    start_on_h = (settle_min / 60.0) + window_h / 2.0
+    end_on_h = on2 + ((b2 - CP_STEP_S - a2) / 3600.0 - window_h / 2.0)
+    return {"eta_cp_start_mV": float(cp_eta_true_mV(d, 0.0)), "eta_cp_end_mV": float(cp_eta_true_mV(d, CP_TOTAL_H)),
+            "drift_mV_h": d.rate_mV_h, "eta_start_window_mV": float(cp_eta_true_mV(d, start_on_h)),
+            "eta_end_window_mV": float(cp_eta_true_mV(d, end_on_h)), "duration_h": span_h,
+            "interrupted_fraction": CP_PAUSE_S / 3600.0 / span_h, "shift10_mV": d.shift10_mV}
 
 
 def readme_text() -> str:
@@ -1149,9 +1444,27 @@ def readme_text() -> str:
             f"| {f.name} | {f.anneal_C} °C | **{f.sigma_30C_S_cm:.3g}** | {ea} | {r['R30_ohm']:.3g} | "
             f"{r['R_max_ohm']:.3g} – {r['R_min_ohm']:.3g} | {r['apex_min_Hz']:.3g} – {r['apex_max_Hz']:.3g} | "
             f"{'EC-Lab .mpt' if f.formats == 'mpt' else 'CSV'} |")
+    dur_rows = []
+    for d in DURABILITY_SAMPLES:
+        r = m[d.name]
+        base = durability_base(d)
+        published = d.shift_published
+        rise = r["eta_cp_end_mV"] - r["eta_cp_start_mV"]
+        dur_rows.append(
+            f"| {d.name} | {d.base} | {'EC-Lab .mpt (one experiment: CP, LSV, CP)' if d.cp_format == 'mpt' else 'Gamry CHRONOP .DTA'} | "
+            f"{'sample.yaml `stability:`' if d.explicit else 'start times (no `stability:` key)'} | "
+            f"{r['eta_cp_start_mV']:.1f} → {r['eta_cp_end_mV']:.1f} "
+            f"({'**marginal rise**: ' if published else ''}+{rise:.1f} *(assumed)*) | "
+            f"{d.rate_mV_h:.3g} *(assumed)* | "
+            f"{f'**{d.shift10_mV:g}**' if published else f'{d.shift10_mV:g} *(assumed; the paper: clearly larger)*'} | "
+            f"{r['shift100_mV']:.2f} | {base.ru_ohm:g} |")
     uv = next(s for s in HER_SAMPLES if s.name == "PtMG_UV50J").kinetics
     K = geometry_factor_cm_inv()
     return README_TEMPLATE.format(
+        dur_rows="\n".join(dur_rows), cp_set=CP_SET_MA_CM2, cp_step=CP_STEP_S, cp_at=CP_LSV_AT_H,
+        cp_total=CP_TOTAL_H, cp_pause=CP_PAUSE_S, cp_noise=CP_NOISE_MV, cp_spike=CP_SPIKE_FRACTION * 100,
+        cp_spike_min=CP_SPIKE_MIN_MV, cp_spike_mean=CP_SPIKE_MEAN_MV, cp_tr=CP_TRANSIENT_MV,
+        cp_tau=CP_TRANSIENT_TAU_S, dur_series=DURABILITY_SERIES,
         her_rows="\n".join(her_rows), film_rows="\n".join(film_rows), area=AREA_CM2, cs=CS_MF_CM2,
         hgo=HGO_VS_RHE_V, comp=INSTRUMENT_IR_COMPENSATION * 100, j_end=LSV_J_END_MA_CM2,
         rates=", ".join(f"{v * 1e3:g}" for v in CV_SCAN_RATES_V_S), cv_lo=CV_WINDOW_V[0], cv_hi=CV_WINDOW_V[1],
@@ -1188,6 +1501,7 @@ Its tests are in `tests/test_demo.py`.
 | `PtMG_as-cast`, `PtMG_Tg-1h`, `PtMG_Tg-3h`, `PtMG_Tg-5h` | Pt-based metallic glass, as-cast and annealed at Tg for 1/3/5 h | `lsv_5mVs.mpt` (EC-Lab LSV), `peis.mpt` (EC-Lab PEIS), `cv_020mVs.DTA` … `cv_120mVs.DTA` (Gamry CV) |
 | `PtMG_UV25J`, `PtMG_UV50J`, `PtMG_UV75J` | the same glass after UV-laser treatment at 25/50/75 J | as above |
 | `PtC_ref` | commercial Pt/C reference; `series: PtMG` in `sample.yaml` so it appears in the PtMG comparison | as above |
+| `PtMG_UV50J_84h`, `PtMG_as-cast_84h` | durability electrodes of UV50J and of the as-cast glass (series `{dur_series}`, see "Durability" below) | `lsv_initial.mpt`, `cp_0-80h`, `lsv_after_80h.mpt`, `cp_80-84h` (`.mpt` EC-Lab CP for UV50J, `.DTA` Gamry CHRONOP for as-cast) |
 | `PdMG_as-cast`, `PdMG_Tg-3h`, `PdMG_UV50J` | Pd-based metallic glass (the three treatment labels are **assumed**; the paper's Pd series is matched to them by order) | `lsv_5mVs.csv` (CSV), `eis.DTA` (Gamry EISPOT), `cv_020mVs.csv` … `cv_120mVs.csv` (CSV) |
 | `LLZO_500C`, `LLZO_600C`, `LLZO_650C`, `LLZO_750C` | amorphous Li-garnet films annealed at 500/600/650/750 °C (the `_500C` is the **annealing** temperature, not a measurement temperature) | `eis_heat_100C` … `eis_heat_500C`, `eis_cool_450C` … `eis_cool_100C`: `.mpt` (EC-Lab PEIS with a `Temperature/°C` column) for 500C and 600C, `.csv` (with `temperature_C` column and header line) for 650C and 750C |
 
@@ -1247,6 +1561,37 @@ Published values (bold) and what the noise-free model gives (in brackets); value
 {her_rows}
 
 Pt/C: no Tafel slope was published; 30 mV/dec (Tafel-step-limited Pt) is used.
+
+**Durability** (the stability stage). The paper runs its best catalyst, UV50J-Tg (here
+`PtMG_UV50J`), for 84 h of chronopotentiometry at {cp_set:g} mA/cm² (HER) with "only a
+marginal rise" of the potential, and its polarisation curve after 80 h has shifted by
+**4 mV** at 10 mA/cm²; the as-cast glass shifts clearly more (its number is not given here).
+The demo has one fresh electrode of each, `PtMG_UV50J_84h` and `PtMG_as-cast_84h` (same model,
+Ru and Cdl as the activity sample; no EIS, so `sample.yaml` gives `ru_ohm`), in their own series
+`{dur_series}` so that the activity comparisons of `PtMG` stay as they are. Protocol: LSV
+(`lsv_initial.mpt`), CP for {cp_at:g} h (`cp_0-80h`), the LSV after {cp_at:g} h
+(`lsv_after_80h.mpt`, in a {cp_pause:g} s pause), CP for the remaining {cp_total:g} − {cp_at:g} h
+(`cp_80-84h`), one point every {cp_step:g} s, with the same 96 % hardware iR compensation as
+the LSVs. Ageing model (*assumed*): under current the whole polarisation curve shifts linearly
+in time (a loss of active sites, j0 → j0·10^(−Δ/b)), by the LSV shift at 10 mA/cm² per
+{cp_at:g} h; so η at {cp_set:g} mA/cm² rises linearly, from eta10. Record: {cp_noise:g} mV white
+noise, bubble spikes on {cp_spike:g} % of the points ({cp_spike_min:g} mV + Exp({cp_spike_mean:g} mV)),
+and a {cp_tr:g} mV settling transient (τ = {cp_tau:g} s) after each start. UV50J's three
+files after the first LSV are the exports of one EC-Lab experiment (same `Acquisition started
+on`, times counted from it) and its `sample.yaml` names the roles
+(`stability: {{run: [...], before: ..., after: ..., set_mA_cm2: -10.0, duration_h: 84.0}}`);
+the as-cast CPs are Gamry files with their own start times and its roles come from the times.
+
+| sample | electrode of | CP files | roles from | η(−10 mA/cm²) / mV, start → 84 h | drift / mV h⁻¹ | Δη10 after 80 h / mV | Δη100 (model) / mV | Ru / Ω |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+{dur_rows}
+
+Published: the 84 h CP at −10 mA/cm², its "marginal rise", the 4 mV shift of UV50J at
+10 mA/cm² after 80 h, and that the as-cast glass shifts clearly more. Assumed: the linear
+ageing (so UV50J's rise is 0.05 mV/h, 4.2 mV over 84 h), the as-cast shift of 28 mV, the pause
+for the LSV, Ru, and the noise. The stability stage reports the start and end values as means
+over its windows (5–65 min and the last hour), so they lie slightly inside the start → 84 h
+values above.
 
 ## Study 2: amorphous LLZO films, in-plane conductivity
 

@@ -22,7 +22,8 @@ Equations (units in the names; the LSV stage's conventions, :mod:`echem.lsv`):
 Per run (:func:`analyse_stability`), with ``y`` the CP overpotential or the CA current density:
 
 * **interruptions**: with ``dt`` the median time step, a step longer than ``gap_factor · dt``
-  is a gap; ``interrupted_fraction = Σ (step − dt) / (t_last − t_first)`` over the gaps
+  and than ``min_gap_s`` is a gap (the floor keeps a clock written with few digits, e.g. whole
+  seconds at 10 points/s, from looking like thousands of pauses); ``interrupted_fraction = Σ (step − dt) / (t_last − t_first)`` over the gaps
   (pauses inside a file, between loops, between joined files). Restarts whose pause is
   unknown (a clock reset) count as events, not as time.
 * **settling**: the first ``settle_min`` minutes after the start and after every gap, restart
@@ -150,6 +151,7 @@ class StabilitySettings:
     settle_min: float = 5.0
     spike_threshold: float = 5.0
     gap_factor: float = 5.0
+    min_gap_s: float = 10.0
     excursion_min: float = 5.0
     fit_bins: int = 500
     set_tolerance_pct: float = 2.0
@@ -201,14 +203,15 @@ class Timeline:
 
 
 def join_segments(time_s, segment=None, segment_starts_s: Sequence[float | None] | None = None,
-                  gap_factor: float = 5.0) -> Timeline:
+                  gap_factor: float = 5.0, min_gap_s: float = 10.0) -> Timeline:
     """Join the segments of one run on one time axis and find its interruptions.
 
     ``time_s``: each row's time as its file gives it; ``segment``: an integer label per row
     (default: all 0); ``segment_starts_s``: per label, the segment's start time in seconds
     on a common clock (e.g. from the files' start times), or None when unknown. With every
     start known a segment is placed at ``start + time_s``, else right after the previous one.
-    Rows with a non-finite time are dropped.
+    A step longer than ``gap_factor`` median steps and than ``min_gap_s`` is a gap. Rows with a
+    non-finite time are dropped.
 
     Raises
     ------
@@ -293,7 +296,7 @@ def join_segments(time_s, segment=None, segment_starts_s: Sequence[float | None]
     for e in events:
         e["at_s"] -= origin
     steps = np.diff(t_all)
-    gaps = np.flatnonzero(steps > gap_factor * dt)
+    gaps = np.flatnonzero(steps > max(gap_factor * dt, min_gap_s))
     lost = steps[gaps] - dt
     interrupted = float(lost.sum())
     for g, lost_s in zip(gaps, lost):
@@ -668,7 +671,7 @@ def analyse_stability(
     s = REACTION_SIGN[reaction]
     flags: list[Any] = []
 
-    tl = join_segments(time_s, segment, segment_starts_s, gap_factor=cfg.gap_factor)
+    tl = join_segments(time_s, segment, segment_starts_s, gap_factor=cfg.gap_factor, min_gap_s=cfg.min_gap_s)
     o = tl.order
     n = o.size
     E = None if E_V is None else np.asarray(E_V, dtype=float)[o]

@@ -30,6 +30,8 @@ def _expected_technique(name: str) -> str:
         return "CV"
     if stem.startswith(("eis", "peis")):
         return "EIS"
+    if stem.startswith("cp"):
+        return "CP"
     raise AssertionError(f"demo file {name} has no technique prefix")
 
 
@@ -48,7 +50,7 @@ def _data_files(folder: Path) -> list[Path]:
 
 
 def test_same_bytes_twice(tmp_path):
-    names = ["PtMG_UV50J", "PdMG_as-cast", "LLZO_650C", "LLZO_500C"]
+    names = ["PtMG_UV50J", "PdMG_as-cast", "LLZO_650C", "LLZO_500C", "PtMG_UV50J_84h", "PtMG_as-cast_84h"]
     first = demo.generate(tmp_path / "a", names, readme=False)
     second = demo.generate(tmp_path / "b", names, readme=False)
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
@@ -326,3 +328,110 @@ def test_eis_files_carry_the_model_impedance(generated):
     model = demo.z_film(d["freq_Hz"].to_numpy(), R, demo.FILM_Q1, demo.FILM_N1, demo.FILM_Q2, demo.FILM_N2)
     rel = np.abs(Z - model) / np.abs(model)
     assert np.median(rel) < 0.01 and rel.max() < 0.03
+
+
+# --------------------------------------------------------------------------- durability (stability stage)
+
+
+DURABILITY = {d.name: d for d in demo.DURABILITY_SAMPLES}
+
+
+def test_durability_model_known_answers():
+    """The published statements: UV50J's curve shifts by 4 mV at 10 mA/cm² after 80 h under
+    current, its CP potential rises marginally over 84 h; the as-cast glass shifts clearly more."""
+    uv, cast = DURABILITY["PtMG_UV50J_84h"], DURABILITY["PtMG_as-cast_84h"]
+    for d in (uv, cast):
+        base = demo.durability_base(d).kinetics
+        aged = demo.aged_kinetics(d, demo.CP_LSV_AT_H)
+        shift = demo.her_overpotential_mV(10.0, aged)[0] - demo.her_overpotential_mV(10.0, base)[0]
+        assert shift == pytest.approx(d.shift10_mV, abs=0.01)
+        # the CP at -10 mA/cm2 runs on the same model: eta10 of the aged curve at every time
+        for hours in (0.0, 40.0, 84.0):
+            assert demo.cp_eta_true_mV(d, hours) == pytest.approx(
+                demo.her_overpotential_mV(10.0, demo.aged_kinetics(d, hours))[0], abs=0.01)
+    assert uv.shift10_mV == 4.0 and uv.shift_published
+    assert demo.cp_eta_true_mV(uv, 84.0) - demo.cp_eta_true_mV(uv, 0.0) < 5.0  # "marginal"
+    assert cast.shift10_mV > 5 * uv.shift10_mV  # "clearly larger"
+    assert demo.CP_SET_MA_CM2 == -10.0 and demo.CP_TOTAL_H == 84.0 and demo.CP_LSV_AT_H == 80.0
+
+
+def test_durability_files_are_cp_runs_with_start_times(generated):
+    from datetime import datetime, timedelta
+
+    from echem.io import read
+
+    for name, d in DURABILITY.items():
+        ext = "mpt" if d.cp_format == "mpt" else "DTA"
+        first, second = (read(generated / name / f"cp_{part}.{ext}") for part in ("0-80h", "80-84h"))
+        assert first.meta["technique"] == second.meta["technique"] == "CP"
+        assert len(first.data) == 4800 and len(second.data) == 240
+        assert first.meta["start_time"] and second.meta["start_time"]  # Gamry dates unambiguous
+        assert np.allclose(np.diff(first.data["time_s"]), demo.CP_STEP_S)
+        # where the second segment's first point sits: 80 h + the pause after the CP start
+        t2 = datetime.fromisoformat(second.meta["start_time"]) + timedelta(seconds=float(second.data["time_s"].iloc[0]))
+        t1 = datetime.fromisoformat(first.meta["start_time"]) + timedelta(seconds=float(first.data["time_s"].iloc[0]))
+        assert (t2 - t1).total_seconds() == pytest.approx(demo.CP_LSV_AT_H * 3600 + demo.CP_PAUSE_S)
+        assert np.allclose(first.data["I_A"], demo.CP_SET_MA_CM2 * demo.AREA_CM2 * 1e-3, rtol=5e-3)
+
+
+def _cp_eta(m, ru_ohm):
+    E = m.data["E_V"].to_numpy() + demo.HGO_VS_RHE_V
+    I = m.data["I_A"].to_numpy()
+    return -(E - (1 - demo.INSTRUMENT_IR_COMPENSATION) * I * ru_ohm) * 1e3
+
+
+@pytest.mark.parametrize("name", sorted(DURABILITY))
+def test_cp_file_carries_the_drift(generated, name):
+    """Hourly medians of the iR-corrected overpotential (bubble spikes are rare) follow the model."""
+    from echem.io import read
+
+    d = DURABILITY[name]
+    ext = "mpt" if d.cp_format == "mpt" else "DTA"
+    m = read(generated / name / f"cp_0-80h.{ext}")
+    eta = _cp_eta(m, demo.durability_base(d).ru_ohm)
+    t_h = (m.data["time_s"].to_numpy() - m.data["time_s"].iloc[0]) / 3600
+    hours = np.arange(1, 80)
+    medians = np.array([np.median(eta[(t_h >= h) & (t_h < h + 1)]) for h in hours])
+    assert np.abs(medians - demo.cp_eta_true_mV(d, hours + 0.5)).max() < 0.3
+    assert np.polyfit(hours + 0.5, medians, 1)[0] == pytest.approx(d.rate_mV_h, rel=0.05)
+
+
+@pytest.mark.parametrize("name", sorted(DURABILITY))
+def test_lsv_after_80h_is_shifted(generated, name):
+    from echem.io import read
+
+    d = DURABILITY[name]
+    ru = demo.durability_base(d).ru_ohm
+    eta10 = []
+    for file in ("lsv_initial.mpt", "lsv_after_80h.mpt"):
+        m = read(generated / name / file)
+        E = m.data["E_V"].to_numpy() + demo.HGO_VS_RHE_V
+        I = m.data["I_A"].to_numpy()
+        eta = -(E - 0.04 * I * ru) * 1e3
+        j = -I * 1e3 / demo.AREA_CM2
+        k = np.searchsorted(j, 10.0)
+        sel = slice(max(k - 4, 0), k + 4)
+        eta10.append(np.polyval(np.polyfit(np.log10(j[sel]), eta[sel], 1), 1.0))
+    assert eta10[0] == pytest.approx(demo.durability_base(d).kinetics.eta10_mV, abs=0.3)
+    assert eta10[1] - eta10[0] == pytest.approx(d.shift10_mV, abs=0.5)
+
+
+def test_durability_sample_yaml(generated):
+    import yaml
+
+    from echem.metadata import validate_sample_metadata
+
+    uv = validate_sample_metadata(yaml.safe_load((generated / "PtMG_UV50J_84h" / "sample.yaml").read_text()))
+    assert uv["stability"] == {"run": ["cp_0-80h.mpt", "cp_80-84h.mpt"], "before": ["lsv_initial.mpt"],
+                               "after": ["lsv_after_80h.mpt"], "set_mA_cm2": -10.0, "duration_h": 84.0}
+    assert uv["series"] == demo.DURABILITY_SERIES and uv["ru_ohm"] == 2.6
+    cast = validate_sample_metadata(yaml.safe_load((generated / "PtMG_as-cast_84h" / "sample.yaml").read_text()))
+    assert "stability" not in cast  # roles from the start times
+
+
+def test_readme_says_what_is_published_and_what_assumed(generated):
+    text = (generated / "README.md").read_text(encoding="utf-8")
+    part = text.split("**Durability**", 1)[1].split("## Study 2", 1)[0]
+    assert "**4**" in part and "**marginal rise**" in part
+    assert "Published:" in part and "Assumed:" in part
+    assert "28 *(assumed" in part

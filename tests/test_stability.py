@@ -248,6 +248,20 @@ def test_corpus_like_loops_with_a_pause():
     assert tl.interrupted_s == pytest.approx(102.2 - 61.1 - 0.5, abs=1e-6)
 
 
+def test_clock_in_whole_seconds_is_not_a_stream_of_gaps():
+    """10 points/s written with whole seconds (steps 0 and 1 s): no interruption, and fast."""
+    import time
+
+    t = np.floor(np.arange(0, 2 * 3600.0, 0.1))
+    eta = 50 + 0.5 * t / 3600 + np.random.default_rng(0).standard_normal(t.size)
+    E, I = -eta * 1e-3 - OFFSET, np.full(t.size, -10 * AREA * 1e-3)
+    t0 = time.perf_counter()
+    res = run_cp(t, E, I, ru_ohm=None, ir_fraction=0.0)
+    assert time.perf_counter() - t0 < 5.0
+    assert res.interrupted_fraction == 0.0 and res.audit["blocks"] == 1
+    assert res.drift == pytest.approx(0.5, rel=0.05)
+
+
 def test_find_spikes():
     rng = np.random.default_rng(0)
     y = np.linspace(0, 5, 20000) + rng.standard_normal(20000)

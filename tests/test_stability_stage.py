@@ -171,3 +171,47 @@ def test_sample_without_stability_files_writes_empty_tables(tmp_path):
     out, t = run_stage(tmp_path, {"lsv.csv": lambda p: lsv_file(p, T0, 50.0, 1)})
     assert t["errors"].empty and t["table"].empty and t["shift_table"].empty
     assert pd.read_parquet(out / "stability_traces.parquet").empty
+
+
+# --------------------------------------------------------------------------- the demo's durability samples
+
+
+def run_demo_sample(tmp_path, name):
+    raw = ROOT / "raw" / name
+    out = tmp_path / "results" / name
+    files = sorted(p.name for p in raw.iterdir() if p.name != "sample.yaml")
+    ingest_sample(name, raw, files, raw / "sample.yaml", CONFIG["defaults"], out, tmp_path / "ingest.log",
+                  out / "errors" / "ingest.csv")
+    outputs = {"table": out / "tables" / "stability.csv", "shift_table": out / "tables" / "stability_lsv_shift.csv",
+               "traces": out / "stability_traces.parquet", "curves": out / "stability_curves.parquet",
+               "audit": out / "audit" / "stability", "figures": out / "figures" / "stability",
+               "errors": out / "errors" / "stability.csv"}
+    stability_sample(out, CONFIG["stability"], [], {k: str(v) for k, v in outputs.items()}, tmp_path / "s.log")
+    return (pd.read_csv(outputs["table"]), pd.read_csv(outputs["shift_table"]), pd.read_csv(outputs["errors"]),
+            pd.read_csv(out / "errors" / "ingest.csv"), pd.read_csv(out / "warnings" / "stability.csv"))
+
+
+@pytest.mark.parametrize("name", ["PtMG_UV50J_84h", "PtMG_as-cast_84h"])
+def test_demo_durability_numbers_come_back(tmp_path, name):
+    """raw/'s durability electrodes (echem.demo): the published 4 mV shift of UV50J at 10 mA/cm²
+    after 80 h within 1 mV, the assumed drift within 5 %, start/end within 1 mV, no flag."""
+    from echem import demo
+
+    d = next(x for x in demo.DURABILITY_SAMPLES if x.name == name)
+    expected = demo.durability_expected(d)
+    stab, shift, errors, ingest_errors, warnings = run_demo_sample(tmp_path, name)
+    assert errors.empty and ingest_errors.empty and warnings.empty
+    assert len(stab) == 1
+    row = stab.iloc[0]
+    assert row["mode"] == "CP" and row["set_value"] == pytest.approx(-10.0, rel=1e-3)
+    assert row["duration_h"] == pytest.approx(expected["duration_h"], abs=0.01)
+    assert row["drift_mV_h"] == pytest.approx(expected["drift_mV_h"], rel=0.05)
+    assert row["eta_start_mV"] == pytest.approx(expected["eta_start_window_mV"], abs=1.0)
+    assert row["eta_end_mV"] == pytest.approx(expected["eta_end_window_mV"], abs=1.0)
+    assert row["interrupted_fraction"] == pytest.approx(expected["interrupted_fraction"], rel=0.01)
+    assert pd.isna(row["flags"])
+    at10 = shift[shift["target_mA_cm2"] == 10].iloc[0]
+    assert (at10["before_file"], at10["after_file"]) == ("lsv_initial.mpt", "lsv_after_80h.mpt")
+    assert at10["delta_eta_mV"] == pytest.approx(d.shift10_mV, abs=1.0)
+    if name == "PtMG_UV50J_84h":
+        assert row["eta_end_mV"] - row["eta_start_mV"] < 5.0  # "a marginal rise" over 84 h

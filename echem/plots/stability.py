@@ -59,22 +59,24 @@ def minmax_envelope(t, y, n_bins: int = ENVELOPE_BINS) -> tuple[np.ndarray, np.n
 
 def plot_run(ax, t_h, value, *, quantity: str = "eta_mV", start_window_h: Sequence[float] | None = None,
              end_window_h: Sequence[float] | None = None, start: float | None = None, end: float | None = None,
-             fit: Mapping[str, float] | None = None, label: str | None = None, colour: str | None = None):
+             fit: Mapping[str, float] | None = None, label: str | None = None, colour: str | None = None,
+             note: str | None = None):
     """One run against time in hours: the min/max envelope, the start/end windows shaded with
-    their values, and the drift line (``fit``: ``slope`` per hour, ``intercept_at_centre``,
-    ``x_centre`` in hours) dashed. Returns ``ax``."""
+    their values as black bars, and the drift line (``fit``: ``slope`` per hour,
+    ``intercept_at_centre``, ``x_centre`` in hours) dashed; ``note`` (e.g. the values) in a box
+    at the upper left. Returns ``ax``."""
     x, y = minmax_envelope(t_h, value)
     (line,) = ax.plot(x, y, lw=0.7, color=colour, label=label)
     colour = line.get_color()
-    unit = "mV" if quantity == "eta_mV" else "mA cm$^{-2}$"
-    for name, window, v in (("start", start_window_h, start), ("end", end_window_h, end)):
+    for window, v in ((start_window_h, start), (end_window_h, end)):
         if window is None:
             continue
-        ax.axvspan(window[0], window[1], color="0.5", alpha=0.15, lw=0)
+        ax.axvspan(window[0], window[1], color="0.5", alpha=0.25, lw=0)
         if v is not None and np.isfinite(v):
-            ax.plot(list(window), [v, v], color="k", lw=1.6)
-            ax.annotate(f"{name}: {v:.1f} {unit}", xy=(np.mean(window), v), xytext=(0, 8),
-                        textcoords="offset points", ha="left" if name == "start" else "right", fontsize=7)
+            ax.plot(list(window), [v, v], color="k", lw=2.2, solid_capstyle="butt", zorder=5)
+    if note:
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, ha="left", va="top", fontsize=7,
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.85})
     if fit is not None and np.isfinite(fit.get("slope", np.nan)):
         finite = np.asarray(t_h, float)[np.isfinite(np.asarray(t_h, float))]
         xs = np.array([finite.min(), finite.max()])
@@ -116,33 +118,40 @@ def plot_runs(ax, traces: Mapping[str, tuple[Any, Any]], *, quantity: str = "eta
 
 
 def plot_lsv_overlay(ax, before, after, targets_mA_cm2: Sequence[float] = (10,), shifts=None,
-                     colour: str | None = None, label: str | None = None, text_row: int = 0):
+                     colour: str | None = None, label: str | None = None, text_row: int = 0,
+                     annotate: bool = True):
     """Polarisation curves before (solid) and after (dashed) the stability test, ``j`` against
     ``E`` (V vs RHE, iR-corrected), from :func:`echem.lsv.analyse_lsv` curves (columns
     ``E_RHE_corr_V`` and ``j_mA_cm2``); dotted lines at the targets, and each target's
     ``Δη`` (``shifts``: rows with ``target_mA_cm2``, ``delta_eta_mV``, ``delta_eta_err_mV``)
-    written beside it (``text_row``: how many lines above the target line, when several
-    samples share the axis). Returns ``ax``."""
+    written beside it (``text_row``: how many lines above the target line), or, with
+    ``annotate=False`` (several samples on one axis), the first target's Δη in the legend.
+    Returns ``ax``."""
     name = f"{label}: " if label else ""
+    by_target = {float(r["target_mA_cm2"]): r for r in (shifts or [])}
+    first = by_target.get(float(targets_mA_cm2[0])) if len(targets_mA_cm2) else None
+    after_label = f"{name}after"
+    if not annotate and first is not None and np.isfinite(first.get("delta_eta_mV", np.nan)):
+        after_label += f" (Δη$_{{{float(targets_mA_cm2[0]):g}}}$ = {first['delta_eta_mV']:.1f} mV)"
     (line,) = ax.plot(before["E_RHE_corr_V"], before["j_mA_cm2"], lw=1.3, color=colour, label=f"{name}before")
     colour = line.get_color()
-    ax.plot(after["E_RHE_corr_V"], after["j_mA_cm2"], lw=1.3, ls="--", color=colour, label=f"{name}after")
+    ax.plot(after["E_RHE_corr_V"], after["j_mA_cm2"], lw=1.3, ls="--", color=colour, label=after_label)
     j = np.asarray(before["j_mA_cm2"], float)
     finite = j[np.isfinite(j)]
     sign = 1 if finite.size and finite[np.argmax(np.abs(finite))] >= 0 else -1
-    by_target = {float(r["target_mA_cm2"]): r for r in (shifts or [])}
     for target in targets_mA_cm2:
         y = sign * float(target)
         ax.axhline(y, color="0.6", lw=0.7, ls=":", zorder=0)
         row = by_target.get(float(target))
-        if row is not None and np.isfinite(row.get("delta_eta_mV", np.nan)):
+        if annotate and row is not None and np.isfinite(row.get("delta_eta_mV", np.nan)):
             err = row.get("delta_eta_err_mV")
             text = (f"{label}: " if label else "") + f"Δη$_{{{float(target):g}}}$ = {row['delta_eta_mV']:.1f}" + \
                 (f" ± {_err(err)}" if err is not None and np.isfinite(err) else "") + " mV"
-            # on the side the curves leave empty at the target: right for the HER, left for the OER
+            # where the curves leave room: HER below the line at the right, OER above it at the left
             ax.annotate(text, xy=(0.97 if sign < 0 else 0.03, y), xycoords=("axes fraction", "data"),
-                        xytext=(0, 3 + 9 * text_row), textcoords="offset points", ha="right" if sign < 0 else "left",
-                        va="bottom", fontsize=7, color=colour)
+                        xytext=(0, (-3 - 9 * text_row) if sign < 0 else (3 + 9 * text_row)),
+                        textcoords="offset points", ha="right" if sign < 0 else "left",
+                        va="top" if sign < 0 else "bottom", fontsize=7, color=colour)
     ax.axhline(0.0, color="0.85", lw=0.5, zorder=0)
     _focus(ax, [before, after], 2.0 * max(float(t) for t in targets_mA_cm2) if len(targets_mA_cm2) else None, sign)
     ax.set_xlabel("E / V vs RHE (iR-corrected)")
@@ -239,14 +248,13 @@ def series_lsv_shift(results_dir, series, members, tables, settings):
     targets = list((settings or {}).get("stability", {}).get("targets_mA_cm2", [10]))[:1]
     shift_table = (tables or {}).get("stability_lsv_shift")
     fig, ax = new_figure(5.0, 3.8, layout="constrained")
-    for k, (s, before, after) in enumerate(pairs):
+    for s, before, after in pairs:
         rows = []
         if shift_table is not None and not shift_table.empty:
             sel = shift_table[(shift_table["sample"] == s) & (shift_table["before_file"] == before["file"].iloc[0])
                               & (shift_table["after_file"] == after["file"].iloc[0])]
             rows = sel.to_dict("records")
         plot_lsv_overlay(ax, before, after, targets, rows, colour=colour_for(s, list(members)), label=s,
-                         text_row=k)
-    ax.set_title(f"{series}: polarisation curves before (solid) and after (dashed) the stability test",
-                 fontsize=8)
+                         annotate=False)
+    ax.set_title(f"{series}: LSV before (solid) and after (dashed) the stability test", fontsize=8)
     return fig

@@ -327,12 +327,15 @@ class _Context:
             from echem.plots.stability import plot_run
 
             fig, ax = new_figure(6.0, 3.5)
+            unit, rate = ("mV", "mV/h") if mode == "CP" else ("mA/cm²", "%/h")
+            setting = f"{res.set_value:.4g} mA/cm²" if mode == "CP" else f"{res.set_value:.4g} V vs RHE"
+            note = (f"{mode} at {setting}, {res.duration_h:.3g} h\nstart {res.start:.4g} {unit}, end {res.end:.4g} "
+                    f"{unit}\ndrift {res.drift:.3g} ± {res.drift_err:.2g} {rate}")
+            if cell:
+                note += f"\nflags: {cell}"
             plot_run(ax, res.time_h, res.value, quantity=res.quantity, start_window_h=res.start_window_h,
-                     end_window_h=res.end_window_h, start=res.start, end=res.end, fit=res.fit.to_dict())
-            unit = "mV/h" if mode == "CP" else "%/h"
-            ax.set_title(f"{sample}: {label} ({mode} at {res.set_value:.4g} "
-                         f"{'mA/cm²' if mode == 'CP' else 'V vs RHE'}); drift {res.drift:.3g} ± "
-                         f"{res.drift_err:.2g} {unit}", fontsize=8)
+                     end_window_h=res.end_window_h, start=res.start, end=res.end, fit=res.fit.to_dict(), note=note)
+            ax.set_title(f"{sample}: {' + '.join(files)}", fontsize=8)
             return fig
 
         draw(run, Path(self.outputs.figures) / _stem("run", files), self.formats, painter)
