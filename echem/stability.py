@@ -687,6 +687,8 @@ def analyse_stability(
     if set_value is None:
         if control is None:
             raise MetadataError("the run has no current column and no set current: give set_mA_cm2 under "
+                                "stability in sample.yaml" if mode == "CP" else
+                                "the run has no potential column and no set potential: give set_E_V under "
                                 "stability in sample.yaml")
         finite = control[np.isfinite(control)]
         if finite.size == 0:
@@ -977,7 +979,8 @@ def _time(text: str | None) -> datetime | None:
         return None
 
 
-def _words(name: str) -> set[str]:
+def file_words(name: str) -> set[str]:
+    """The words of a file name without its extension, lower case: ``lsv_after_80h.mpt`` -> {lsv, after, h}."""
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", name).lower()
     return {w for w in re.split(r"[^a-z]+", stem) if w}
 
@@ -1056,7 +1059,7 @@ def assign_roles(files: Sequence[FileInfo], spec: Mapping[str, Any] | None = Non
     def by_words(role):
         words = BEFORE_WORDS if role == "before" else AFTER_WORDS
         other = AFTER_WORDS if role == "before" else BEFORE_WORDS
-        return [f.file for f in lsvs if _words(f.file) & set(words) and not _words(f.file) & set(other)]
+        return [f.file for f in lsvs if file_words(f.file) & set(words) and not file_words(f.file) & set(other)]
 
     roles = {}
     for role in ("before", "after"):

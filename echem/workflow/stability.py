@@ -88,9 +88,9 @@ def stability_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
 
 def _named_pair(files) -> bool:
     """Whether LSV file names alone say before/after (a durability test without a CP/CA file)."""
-    from echem.stability import AFTER_WORDS, BEFORE_WORDS, _words
+    from echem.stability import AFTER_WORDS, BEFORE_WORDS, file_words
 
-    words = [_words(f.file) for f in files if f.technique == "LSV"]
+    words = [file_words(f.file) for f in files if f.technique == "LSV"]
     return any(w & set(BEFORE_WORDS) for w in words) and any(w & set(AFTER_WORDS) for w in words)
 
 
