@@ -186,6 +186,30 @@ def technique_from_label(label: str | None) -> str | None:
     return None
 
 
+_OHM = re.compile(r"ohms?|\u2126|Ω|ω|Î©|î©", re.I)
+_OHM_PREFIX = {"": "ohm", "k": "kohm", "K": "kohm", "M": "megaohm", "m": "milliohm", "G": "gigaohm",
+               "µ": "microohm", "u": "microohm"}
+
+
+def normalise_unit(unit: str) -> str:
+    """A unit in one spelling: lower case, ``ohm`` for Ω/Ohms/ohm (also Ω read as
+    ``Î©`` from UTF-8 bytes), ``µ`` for the Greek and the micro sign, ``deg c`` for °C.
+
+    Instrument software writes the same unit many ways, depending on its version and on
+    the PC's code page; a reader looks the normalised unit up in its table. The case of
+    an ohm prefix is kept apart before lowering: ``MΩ``/``MOhm`` give ``megaohm``, ``mΩ``/
+    ``mohm`` give ``milliohm`` (lower-casing alone would make them one unit).
+    """
+    u = unit.strip().strip('"').strip().replace("μ", "µ").replace("Âµ", "µ")
+    u = _OHM.sub("ohm", u)
+    m = re.fullmatch(r"([kKMmGµu]?)\s*ohm", u)
+    if m:
+        return _OHM_PREFIX[m.group(1)]
+    u = u.lower().replace("Â°", "°").replace("â°", "°")
+    u = re.sub(r"^(?:°\s*c|º\s*c|degc|deg\.? c|℃)$", "deg c", u)
+    return u
+
+
 def technique_from_name(name: str) -> str | None:
     """Technique from a file name (``lsv_1.mpt``, ``PEIS_300C.txt``, ``cv-20mVs.csv``)."""
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", name)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import decode, guess_decimal, head_text, split_line, to_float
+from echem.io._text import decode, guess_decimal, head_text, normalise_unit, split_line, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "autolab-txt"
@@ -42,8 +42,8 @@ _UNIT_SCALE = {
     "a": 1.0, "ma": 1e-3, "µa": 1e-6, "ua": 1e-6, "na": 1e-9,
     "s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0,
     "hz": 1.0, "khz": 1e3,
-    "ohm": 1.0, "kohm": 1e3, "mohm": 1e6,
-    "°c": 1.0, "c": 1.0,
+    "ohm": 1.0, "kohm": 1e3, "megaohm": 1e6, "milliohm": 1e-3,
+    "°c": 1.0, "c": 1.0, "deg c": 1.0,
 }
 
 
@@ -56,10 +56,11 @@ def _normalise(cell: str) -> str:
 
 
 def _split_name(cell: str) -> tuple[str, str]:
-    """'WE(1).Current (A)' -> ('we(1).current', 'a'); "-Z'' (Ω)" -> ("-z''", 'ohm')."""
-    s = _normalise(cell)
-    m = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", s)
-    return (m[1].strip(), m[2].strip()) if m else (s, "")
+    """'WE(1).Current (A)' -> ('we(1).current', 'a'); "-Z'' (Ω)" -> ("-z''", 'ohm');
+    "Z (MΩ)" -> ('z', 'megaohm'): the unit keeps its prefix's case (:func:`normalise_unit`)."""
+    raw = cell.strip().strip('"').strip()
+    m = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", raw)
+    return (_normalise(m[1]).strip(), normalise_unit(m[2])) if m else (_normalise(raw), "")
 
 
 def _is_z60w(text: str) -> bool:

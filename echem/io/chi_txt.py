@@ -43,7 +43,7 @@ import numpy as np
 from echem.sweeps import sweep_segments  # noqa: F401  (re-exported for callers)
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import decode, head_text, technique_from_label, to_float
+from echem.io._text import decode, head_text, normalise_unit, technique_from_label, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "chi-txt"
@@ -75,8 +75,8 @@ _UNIT_SCALE = {
     "a": 1.0, "ma": 1e-3, "ua": 1e-6, "µa": 1e-6, "na": 1e-9, "pa": 1e-12,
     "s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0,
     "hz": 1.0, "khz": 1e3,
-    "ohm": 1.0, "kohm": 1e3, "mohm": 1e6,
-    "deg": 1.0, "c": 1.0,
+    "ohm": 1.0, "kohm": 1e3, "megaohm": 1e6, "milliohm": 1e-3,
+    "deg": 1.0, "°": 1.0, "c": 1.0, "deg c": 1.0,
 }
 
 # CHI quantity name (lower case, before the "/") -> canonical column.
@@ -143,7 +143,7 @@ def _split_name(cell: str) -> tuple[str, str]:
         quantity, unit = cell.rsplit("/", 1)
     else:
         quantity, unit = cell, ""
-    return quantity.strip().lower(), unit.strip().lower()
+    return quantity.strip().lower(), normalise_unit(unit)
 
 
 def _is_column_line(line: str) -> bool:

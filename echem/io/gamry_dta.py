@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import column_floats, decode, guess_decimal, head_text, split_lines, to_float
+from echem.io._text import column_floats, decode, guess_decimal, head_text, normalise_unit, split_lines, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "gamry-dta"
@@ -79,7 +79,7 @@ _UNIT_SCALE = {
     "v": 1.0, "v vs. ref.": 1.0, "mv": 1e-3, "mv vs. ref.": 1e-3,
     "a": 1.0, "ma": 1e-3, "µa": 1e-6, "ua": 1e-6, "na": 1e-9,
     "hz": 1.0, "khz": 1e3,
-    "ohm": 1.0, "ohms": 1.0, "kohm": 1e3, "mohm": 1e6,
+    "ohm": 1.0, "kohm": 1e3, "megaohm": 1e6, "milliohm": 1e-3,
     "deg c": 1.0,
 }
 
@@ -241,7 +241,7 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
     for k, col in enumerate(table.names):
         if col not in _USED_COLUMNS:
             continue
-        unit = table.units[k].strip().lower() if k < len(table.units) else ""
+        unit = normalise_unit(table.units[k]) if k < len(table.units) else ""
         values = column_floats(cells[k], decimal) if good else np.array([], dtype=float)
         if col in _ZCURVE_COLUMNS or col in _CURVE_COLUMNS or col in _DRIFT_COLUMNS or col == "Temp":
             scale = _UNIT_SCALE.get(unit)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import column_floats, decode, head_text, technique_from_label, to_float
+from echem.io._text import column_floats, decode, head_text, normalise_unit, technique_from_label, to_float
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "palmsens-csv"
@@ -59,7 +59,7 @@ _EIS_QUANTITY = {
     "idc": ("I_A", 1.0), "edc": ("E_V", 1.0), "e": ("E_V", 1.0), "time": ("time_s", 1.0),
     "t": ("time_s", 1.0),
 }
-_OHM = {"ohm": 1.0, "kohm": 1e3, "mohm": 1e6}
+_OHM = {"ohm": 1.0, "kohm": 1e3, "megaohm": 1e6, "milliohm": 1e-3}
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
 
@@ -208,7 +208,8 @@ def _named_block(column_line: list[str], rows: list[list[str]], lo: int, hi: int
         cell = column_line[k]
         if " / " not in cell:
             continue
-        quantity, unit = (_clean(x) for x in cell.rsplit(" / ", 1))
+        quantity, unit = cell.rsplit(" / ", 1)
+        quantity, unit = _clean(quantity), normalise_unit(unit)
         target = _EIS_QUANTITY.get(quantity)
         if target is None or target[0] in out:
             continue
