@@ -27,14 +27,30 @@ reaction is driven (``eta > 0``, current in the reaction's direction):
    in a warning. The slope spread (min, max, s.d.) over all acceptable windows is
    recorded in the audit as the sensitivity of the result to the choice.
 
-The fit cannot remove a distortion present throughout the data: with a charging current
-``j_c`` and a limiting current ``j_lim`` the local slope exceeds ``b`` by about
-``100·(j_c/j + j/j_lim)`` %, so a clean decade needs ``j_c ≪ j ≪ j_lim`` (slow scans).
+A straight window cannot remove a distortion present throughout the data: with a
+charging current ``j_c`` and a limiting current ``j_lim`` the local slope exceeds ``b`` by
+about ``100·(j_c/j + j/j_lim)`` %, so a clean decade needs ``j_c ≪ j ≪ j_lim``; for a fast
+catalyst (b = 30 mV/dec, j_lim = 0.3 A/cm²) no such decade exists. Therefore the whole
+curve is also fitted with a kinetic model (:func:`fit_kinetic_model`)::
+
+    j = j_c + j_k · (1 − θ · x / (1 + x)),   x = j_k / j_b,
+    j_k = j0 · (10^(η/b) − 10^(−η/b_r))
+
+(Butler–Volmer with its reverse branch of slope ``b_r``; a bend at high current that
+saturates at ``θ = 1``, mass transport to ``j_lim = j_b``, or at a partial blocking
+``θ < 1`` of the surface by gas bubbles; ``j_c`` the double-layer charging current). When the
+model describes the curve to its noise (robust s.d. of the noise-normalised residuals
+≤ :data:`MODEL_NOISE_RATIO`), its ``b`` is the reported kinetic slope and its ``j0`` the
+exchange current density, the window being the stretch of curve fitted; where it does
+not, the top of the curve is cut a quarter decade at a time (the window kept below the
+bend) while at least ``min_decades`` remain; failing that, the straight window above is
+reported. The audit records which (``criterion``), with the other result beside it.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +59,39 @@ import numpy as np
 from echem.errors import AnalysisError, MetadataError
 from echem.jsonsafe import jsonable
 
+#: The kinetic model describes a curve when the robust s.d. of its noise-normalised
+#: residuals is at most this (1 for a perfect model; spikes are discounted by the robust
+#: s.d. and by the soft-L1 loss of the fit).
+MODEL_NOISE_RATIO = 1.5
+#: The top of a curve that the model does not describe is cut in steps of this (decades).
+MODEL_CUT_DEC = 0.25
+
 GRID_DEC = 0.05
 MIN_POINTS = 5
 NOISE_FLOOR_FACTOR = 10.0
 PART_SLOPE_REL_TOL = 0.01
 PART_SLOPE_SIGMAS = 3.0
+
+
+@dataclass
+class KineticFit:
+    """Result of :func:`fit_kinetic_model` (slopes mV/dec, current densities mA/cm²)."""
+
+    slope_mV_dec: float
+    slope_err_mV_dec: float
+    j0_mA_cm2: float
+    j0_err_mA_cm2: float
+    reverse_slope_mV_dec: float
+    bend_mA_cm2: float            # j_b; inf when the curve does not bend
+    theta: float                  # 1: mass transport, < 1: partial blocking (bubbles)
+    jc_mA_cm2: float
+    eta_lo_mV: float
+    eta_hi_mV: float
+    r2: float
+    n_points: int
+    noise_ratio: float
+    cut_above_mA_cm2: float | None
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +108,8 @@ class TafelResult:
     r2: float
     n_points: int
     audit: dict[str, Any] = field(default_factory=dict)
+    #: doubts about the slope (:class:`echem.flags.Flag`): tafel_r2_low, tafel_out_of_range ...
+    flags: list = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """The ``tafel.csv`` columns this stage owns (the workflow adds sample and file)."""
@@ -216,6 +262,200 @@ def _result(x, y, eta_sel, audit) -> TafelResult:
     )
 
 
+# --------------------------------------------------------------------------- kinetic model
+
+
+def _kinetic_j(pv: dict[str, float], eta: np.ndarray) -> np.ndarray:
+    """The model of the module docstring, j (mA/cm²) at ``eta`` (mV)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        jk = 10.0 ** pv["log_j0"] * (10.0 ** (eta / pv["b"]) - 10.0 ** (-eta / 10.0 ** pv["log_br"]))
+        x = jk * 10.0 ** pv["log_inv_jb"]
+        return jk * (1.0 - pv["theta"] * x / (1.0 + x)) + pv["jc"]
+
+
+def _fit_kinetic_once(eta, j, sigma_ln, b0, j00, theta0, jb0):
+    import lmfit
+
+    p = lmfit.Parameters()
+    p.add("log_j0", value=math.log10(j00))
+    p.add("b", value=b0, min=5.0, max=2000.0)
+    p.add("log_br", value=math.log10(max(b0, 10.0)), min=1.0, max=3.5)  # 10 .. 3000 mV/dec
+    p.add("log_inv_jb", value=-math.log10(jb0), min=-12.0, max=3.0)
+    p.add("theta", value=theta0, min=0.0, max=1.0)
+    p.add("jc", value=0.0)
+    lnj = np.log(j)
+
+    def resid(params):
+        m = _kinetic_j(params.valuesdict(), eta)
+        return (np.log(np.where(m > 0, m, 1e-300)) - lnj) / sigma_ln
+
+    with warnings.catch_warnings():  # lmfit's sqrt of a negative variance: the refit below handles it
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = lmfit.minimize(resid, p, method="least_squares", loss="soft_l1", f_scale=3.0, max_nfev=3000)
+    # lmfit's covariance is singular when a part of the model is not in the data: fix that
+    # part and fit again (a bend beyond the highest current; a reverse branch without
+    # near-equilibrium points, whose slope then does not matter)
+    for fix in (("theta", "log_inv_jb"), ("log_br",)):
+        if all(res.params[n].stderr is not None for n in ("b", "log_j0")):
+            break
+        q = res.params.copy()
+        if fix[0] == "theta":
+            j_max = float(np.max(j))
+            x = j_max * 10.0 ** q["log_inv_jb"].value
+            if q["theta"].value * x / (1.0 + x) > 1e-3:
+                continue  # the bend is in the data: not this part
+            q["theta"].set(value=0.0, vary=False)
+            q["log_inv_jb"].set(value=q["log_inv_jb"].min, vary=False)
+        else:
+            q["log_br"].set(vary=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = lmfit.minimize(resid, q, method="least_squares", loss="soft_l1", f_scale=3.0, max_nfev=3000)
+    return res
+
+
+#: Bins along log j in which :func:`_systematic` looks for a residual trend.
+MODEL_BINS = 6
+
+
+def _systematic(r: np.ndarray, j: np.ndarray) -> float:
+    """A misfit concentrated in part of the curve, on the scale of the noise ratio.
+
+    The noise-normalised residuals ``r`` are split into :data:`MODEL_BINS` bins of equal
+    width in log j; in each, the median residual is compared with its standard error
+    (≈ 1.25/√n for unit-variance noise). Returns ``max |median| / (2.5 · 1.25/√n)``
+    over the bins: below 1 (and below :data:`MODEL_NOISE_RATIO`) when the model follows
+    the curve everywhere to within its noise, above when it bends away somewhere.
+    """
+    x = np.log10(j)
+    edges = np.linspace(x.min(), x.max(), MODEL_BINS + 1)
+    worst = 0.0
+    for a, b in zip(edges[:-1], edges[1:]):
+        sel = (x >= a) & (x <= b)
+        n = int(sel.sum())
+        if n >= 5:
+            worst = max(worst, abs(float(np.median(r[sel]))) / (2.5 * 1.25 / math.sqrt(n)))
+    return worst
+
+
+def fit_kinetic_model(eta_mV, j_mA_cm2, *, b_start_mV_dec: float, j0_start_mA_cm2: float,
+                      floor_mA_cm2: float, min_decades: float = 1.0) -> tuple[KineticFit | None, dict[str, Any]]:
+    """Fit the kinetic model of the module docstring to a driven polarisation curve.
+
+    ``eta_mV`` > 0 and ``j_mA_cm2`` > 0 in the reaction's direction (sweep order or any);
+    points below ``floor_mA_cm2`` (the noise floor) are not used. Residuals are
+    ``(ln j_model − ln j)/σ_ln`` with ``σ_ln² = s_rel² + (σ_j/j)²``: the relative noise
+    ``s_rel`` of the upper half of the curve and the absolute noise ``σ_j`` of its lower
+    half, both from second differences; the fit (lmfit, scipy least squares, soft-L1 loss
+    so that bubble spikes do not pull it) starts from the window fit's slope and j0 with
+    the bend as mass transport beyond the data (θ = 1) and as partial blocking within it
+    (θ = 0.5 and 0.3); the lowest-cost start is kept.
+
+    Returns ``(fit, record)``: ``fit`` None when the model does not describe the curve or
+    what is left of it after cutting the top (module docstring), ``record`` says why.
+    """
+    eta = np.asarray(eta_mV, float)
+    j = np.asarray(j_mA_cm2, float)
+    ok = np.isfinite(eta) & np.isfinite(j) & (eta > 0) & (j > floor_mA_cm2) & (j > 0)
+    order = np.argsort(eta[ok], kind="stable")
+    eta, j = eta[ok][order], j[ok][order]
+    record: dict[str, Any] = {"model": "j = jc + jk*(1 - theta*x/(1+x)), x = jk/jb, "
+                                       "jk = j0*(10^(eta/b) - 10^(-eta/b_r))",
+                              "n_input": int(eta.size), "attempts": []}
+    if eta.size < 12 or np.ptp(np.log10(j)) < min_decades:
+        record["rejected"] = "fewer than 12 points or less than min_decades of current above the noise floor"
+        return None, record
+    lnj = np.log(j)
+    upper = lnj[eta.size // 2:]
+    d2 = np.diff(upper, 2)
+    s_rel = max(float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6.0)), 1e-4)
+    sigma_j = _noise_sd(j[: max(5, eta.size // 2)])
+    record["noise"] = {"relative": s_rel, "absolute_mA_cm2": sigma_j}
+    j_top = float(j.max())
+    def fit_below(cut):
+        """The best start's (result, noise ratio, cost, points used) below ``cut`` (None: all)."""
+        use = j <= cut if cut is not None else np.ones(j.size, bool)
+        e_u, j_u = eta[use], j[use]
+        if e_u.size < 12 or np.ptp(np.log10(j_u)) < min_decades:
+            return None
+        sigma_ln = np.sqrt(s_rel**2 + (sigma_j / j_u) ** 2)
+        best = None
+        top = float(j_u.max())
+        # the bend as mass transport beyond the data, and as blocking within it; the best
+        # (lowest cost) of the starts is kept
+        for theta0, jb0 in ((1.0, 10.0 * top), (0.5, top / 3.0)):
+            try:
+                res = _fit_kinetic_once(e_u, j_u, sigma_ln, b_start_mV_dec, j0_start_mA_cm2, theta0, jb0)
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                record["attempts"].append({"cut_above_mA_cm2": cut, "theta0": theta0, "error": str(exc)})
+                continue
+            r = np.asarray(res.residual)
+            ratio = max(float(1.4826 * np.median(np.abs(r - np.median(r)))), _systematic(r, j_u))
+            cost = float(np.sum(np.log1p(r * r / 9.0)))  # the soft-L1-like cost, comparable across starts
+            record["attempts"].append({"cut_above_mA_cm2": cut, "theta0": theta0, "jb0_mA_cm2": jb0,
+                                       "b_mV_dec": res.params["b"].value, "noise_ratio": ratio,
+                                       "nfev": int(res.nfev)})
+            if best is None or cost < best[2]:
+                best = (res, ratio, cost, e_u, j_u)
+            if ratio <= MODEL_NOISE_RATIO and res.params["theta"].value > 0.95:
+                break  # mass transport (or no bend) describes it: no need to try blocking
+        return best
+
+    def agree(a, b) -> bool:
+        pa, pb_ = a[0].params["b"], b[0].params["b"]
+        sa, sb = pa.stderr or math.inf, pb_.stderr or math.inf
+        return abs(pa.value - pb_.value) <= max(2.0 * math.hypot(sa, sb), 0.01 * pa.value)
+
+    cut, candidate = None, None
+    while True:
+        found = fit_below(cut)
+        if found is None:
+            record["rejected"] = (
+                "too few points" if cut is None else
+                f"the model does not describe the curve to its noise, not even below {cut:.3g} mA/cm2 "
+                f"where less than {min_decades:g} decades are left" if candidate is None else
+                f"below {candidate[4].max():.3g} mA/cm2 the model fits, but its slope changes when the top "
+                "is cut further: the curve bends in a way the model does not describe")
+            return None, record
+        if found[1] <= MODEL_NOISE_RATIO:
+            if cut is None:
+                break  # the whole curve: nothing to confirm
+            if candidate is not None and agree(candidate, found):
+                found = candidate  # confirmed by the fit a quarter decade lower
+                break
+            candidate = found  # a fit below a cut: confirm it one cut lower
+        cut = (cut if cut is not None else j_top) / 10**MODEL_CUT_DEC
+    best = found
+    cut = None if best[4].max() >= j_top else float(best[4].max())
+    e_u, j_u = best[3], best[4]
+    res, ratio = best[0], best[1]
+    pb = res.params["b"]
+    plj = res.params["log_j0"]
+    if pb.stderr is None or plj.stderr is None or not np.isfinite(pb.stderr) or pb.stderr > 0.2 * pb.value:
+        record["rejected"] = "the model's slope is not determined by the data (no or a large standard error)"
+        return None, record
+    pv = res.params.valuesdict()
+    j0 = 10.0 ** pv["log_j0"]
+    model = _kinetic_j(pv, e_u)
+    ln_res = np.log(np.where(model > 0, model, 1e-300)) - np.log(j_u)
+    ss_tot = float(np.sum((np.log(j_u) - np.log(j_u).mean()) ** 2))
+    r2 = 1.0 - float(np.sum(ln_res**2)) / ss_tot if ss_tot > 0 else 0.0
+    inv_jb = 10.0 ** pv["log_inv_jb"]
+    fit = KineticFit(
+        slope_mV_dec=float(pb.value), slope_err_mV_dec=float(pb.stderr),
+        j0_mA_cm2=float(j0), j0_err_mA_cm2=float(j0 * math.log(10.0) * plj.stderr),
+        reverse_slope_mV_dec=float(10.0 ** pv["log_br"]),
+        bend_mA_cm2=float(1.0 / inv_jb) if inv_jb > 1e-11 else math.inf, theta=float(pv["theta"]),
+        jc_mA_cm2=float(pv["jc"]), eta_lo_mV=float(e_u.min()), eta_hi_mV=float(e_u.max()),
+        r2=float(r2), n_points=int(e_u.size), noise_ratio=ratio, cut_above_mA_cm2=cut,
+    )
+    record.update({"accepted": True, "params": {k: (float(v.value), None if v.stderr is None else float(v.stderr))
+                                                for k, v in res.params.items()},
+                   "noise_ratio": ratio, "cut_above_mA_cm2": cut, "n_points": int(e_u.size)})
+    fit.audit = record
+    return fit, record
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -227,6 +467,8 @@ def fit_tafel(
     r2_min: float = 0.999,
     window_mV: tuple[float, float] | None = None,
     exclude_below_mV: float | None = None,
+    kinetic_model: bool = True,
+    slope_range_mV_dec: tuple[float, float] = (20.0, 300.0),
 ) -> TafelResult:
     """Fit ``eta = a + b·log10|j|`` on the iR-corrected curve (module docstring).
 
@@ -234,7 +476,12 @@ def fit_tafel(
     ``j_mA_cm2`` the current density (either sign; the reaction's sign is that of the
     current at the highest overpotentials). ``window_mV=(lo, hi)`` fixes the window in
     overpotential; ``exclude_below_mV`` drops points below that overpotential before the
-    automatic search.
+    automatic search. With ``kinetic_model`` (default) the automatic search also fits the
+    kinetic model (:func:`fit_kinetic_model`) and reports its slope where it describes the
+    curve. ``slope_range_mV_dec`` is the physically plausible range (2.303RT/(αF) with an
+    apparent transfer coefficient α of 0.2..3 at 25 °C): a slope outside it is flagged
+    ``tafel_out_of_range``. Flags (:attr:`TafelResult.flags`): also ``tafel_r2_low`` (no
+    straight window), ``tafel_short_window`` and ``tafel_near_equilibrium``.
 
     Raises
     ------
@@ -285,7 +532,7 @@ def fit_tafel(
             audit["warnings"].append(
                 f"the fixed window spans {np.ptp(x):.2f} decades of |j|, less than min_decades = {min_dec:g}"
             )
-        return _result(x, eta[sel], eta[sel], audit)
+        return _flagged(_result(x, eta[sel], eta[sel], audit), slope_range_mV_dec, min_dec)
 
     # ---- automatic window
     if exclude_below_mV is not None:
@@ -356,7 +603,70 @@ def fit_tafel(
     audit["window_log10_j"] = [float(chosen["lo"]), float(chosen["hi"])]
     audit["alternatives"] = chosen["alternatives"]
     audit["warnings"].extend(chosen["warnings"])
-    return _result(xs[sel], ys[sel], ys[sel], audit)
+    window = _result(xs[sel], ys[sel], ys[sel], audit)
+    if not kinetic_model:
+        return _flagged(window, slope_range_mV_dec, min_dec)
+    kin, record = fit_kinetic_model(eta_d, j_d, b_start_mV_dec=window.slope_mV_dec,
+                                    j0_start_mA_cm2=window.j0_mA_cm2, floor_mA_cm2=floor, min_decades=min_dec)
+    if kin is None:
+        window.audit["kinetic_model"] = jsonable(record)
+        return _flagged(window, slope_range_mV_dec, min_dec)
+    return _flagged(_from_kinetic(kin, window), slope_range_mV_dec, min_dec)
+
+
+def _from_kinetic(kin: KineticFit, window: TafelResult) -> TafelResult:
+    """The TafelResult of an accepted kinetic-model fit, with the straight window's beside it."""
+    cut = (f", the top above {kin.cut_above_mA_cm2:.3g} mA/cm2 left out (the model does not describe "
+           "the bend there: the window is kept below it)" if kin.cut_above_mA_cm2 is not None else "")
+    corrected = []
+    if math.isfinite(kin.bend_mA_cm2):
+        corrected.append(f"a bend at high current ({'mass transport' if kin.theta > 0.95 else 'partial blocking, e.g. by gas bubbles'}"
+                         f", j_b = {kin.bend_mA_cm2:.3g} mA/cm2, theta = {kin.theta:.2f})")
+    corrected.append(f"the charging current (j_c = {kin.jc_mA_cm2:.3g} mA/cm2)")
+    corrected.append(f"the reverse reaction (b_r = {kin.reverse_slope_mV_dec:.3g} mV/dec)")
+    audit = {
+        **{k: window.audit[k] for k in ("settings", "reaction_current_sign", "n_input", "n_driven",
+                                        "noise_sd_mA_cm2", "noise_floor_mA_cm2") if k in window.audit},
+        "criterion": "kinetic model fit of the whole driven curve above the noise floor" + cut
+                     + "; the slope is corrected for " + ", ".join(corrected),
+        "kinetic_model": kin.audit,
+        "window_fit": {"slope_mV_dec": window.slope_mV_dec, "slope_err_mV_dec": window.slope_err_mV_dec,
+                       "j0_mA_cm2": window.j0_mA_cm2, "eta_lo_mV": window.eta_lo_mV,
+                       "eta_hi_mV": window.eta_hi_mV, "r2": window.r2, "n_points": window.n_points,
+                       "audit": window.audit},
+        "warnings": [],
+    }
+    return TafelResult(
+        slope_mV_dec=kin.slope_mV_dec, slope_err_mV_dec=kin.slope_err_mV_dec,
+        intercept_mV=-kin.slope_mV_dec * math.log10(kin.j0_mA_cm2),
+        j0_mA_cm2=kin.j0_mA_cm2, j0_err_mA_cm2=kin.j0_err_mA_cm2,
+        eta_lo_mV=kin.eta_lo_mV, eta_hi_mV=kin.eta_hi_mV, r2=kin.r2, n_points=kin.n_points,
+        audit=jsonable(audit),
+    )
+
+
+def _flagged(res: TafelResult, slope_range_mV_dec, min_dec: float) -> TafelResult:
+    """Attach the flags of :func:`fit_tafel`'s docstring to a result."""
+    from echem.flags import Flag
+
+    flags = []
+    criterion = str(res.audit.get("criterion", ""))
+    if criterion.startswith("fallback"):
+        flags.append(Flag("tafel_r2_low", f"no window spanning {min_dec:g} decades is straight; the one with the "
+                                          f"highest R² ({res.r2:.4f}) is reported"))
+    for w in res.audit.get("warnings", []):
+        if "near-equilibrium" in w:
+            flags.append(Flag("tafel_near_equilibrium", w))
+        elif "less than min_decades" in w:
+            flags.append(Flag("tafel_short_window", w))
+    lo, hi = (float(v) for v in slope_range_mV_dec)
+    if not lo <= res.slope_mV_dec <= hi:
+        flags.append(Flag("tafel_out_of_range", f"Tafel slope {res.slope_mV_dec:.4g} mV/dec outside the plausible "
+                                                f"{lo:g}-{hi:g} mV/dec: check the reference, the iR correction "
+                                                "and whether the curve has a Tafel region at all"))
+    res.flags = flags
+    res.audit["flags"] = [f.to_dict() for f in flags]
+    return res
 
 
 def _choose(x: np.ndarray, y: np.ndarray, min_dec: float, r2min: float) -> dict[str, Any] | None:

@@ -57,8 +57,9 @@ def test_lsv_mpt_her(corpus_dir):
         assert all(math.isfinite(v) for v in (tafel.slope_mV_dec, tafel.slope_err_mV_dec, tafel.j0_mA_cm2))
         assert tafel.n_points >= 5
         json.dumps(tafel.audit, allow_nan=False)
-        # this curve is dominated by resistance (no iR correction): no clean Tafel region, and it says so
-        assert tafel.audit["warnings"]
+        # this curve is dominated by resistance (no iR correction, j linear in E): no Tafel
+        # region, and the table says so with a flag
+        assert "tafel_out_of_range" in [f.code for f in tafel.flags]
 
 
 def test_lsv_issue_195_dummy_cell(corpus_dir):
@@ -74,6 +75,7 @@ def test_lsv_issue_195_dummy_cell(corpus_dir):
     assert r10["reached"] is True and math.isfinite(r10["eta_mV"])
     assert 0.4 < r10["E_RHE_V"] < 0.6  # 0.1 mA through a ~5 kOhm dummy
     assert r100["reached"] is False and math.isnan(r100["eta_mV"])
-    assert any("far side of the equilibrium" in w for w in res.audit["warnings"])
+    assert [f.code for f in r10["flags"]] == ["eta_negative"]
+    assert "far side of the equilibrium" in r10["flags"][0].message
     with pytest.raises(AnalysisError, match="reaction driven"):
         fit_tafel(res.curve["eta_mV"], res.curve["j_mA_cm2"])

@@ -16,6 +16,11 @@ import pytest
 from echem.errors import AnalysisError, MetadataError
 from echem.tafel import TafelResult, fit_tafel
 
+#: The straight-window search alone (the kinetic model switched off): the tests of the
+#: window's mechanics. The kinetic model and the choice between the two are tested in
+#: tests/test_tafel_kinetics.py.
+WINDOW = dict(kinetic_model=False)
+
 
 def curve(b, j0, *, eta_lo=0.0, eta_hi=None, step=1.0, jlim=None, jcap=0.0, noise_rel=0.005,
           noise_abs=0.001, seed=0, sign=1.0):
@@ -34,7 +39,11 @@ def curve(b, j0, *, eta_lo=0.0, eta_hi=None, step=1.0, jlim=None, jcap=0.0, nois
 @pytest.mark.parametrize("b, j0", [(40.0, 1e-3), (60.0, 1e-2), (120.0, 0.1), (90.0, 1e-5)])
 def test_pure_kinetics_recovers_slope_and_j0(b, j0, seed):
     eta, j = curve(b, j0, seed=seed)
-    res = fit_tafel(eta, j)
+    full = fit_tafel(eta, j)  # the kinetic model describes Butler-Volmer curves exactly
+    assert full.audit["criterion"].startswith("kinetic model")
+    assert full.slope_mV_dec == pytest.approx(b, abs=1.0) and full.j0_mA_cm2 == pytest.approx(j0, rel=0.05)
+    assert not full.flags
+    res = fit_tafel(eta, j, **WINDOW)
     assert isinstance(res, TafelResult)
     assert res.slope_mV_dec == pytest.approx(b, abs=2.0)
     # j0 from the intercept: within 5 % (it is an extrapolation over several decades)
@@ -51,7 +60,7 @@ def test_pure_kinetics_recovers_slope_and_j0(b, j0, seed):
 def test_window_skips_mass_transport_bend_and_charging_floor(b, j0, seed):
     jlim, jcap = 200.0, 0.002
     eta, j = curve(b, j0, eta_hi=b * math.log10(150.0 / j0) + 150, jlim=jlim, jcap=jcap, seed=seed)
-    res = fit_tafel(eta, j, min_decades=1.0)
+    res = fit_tafel(eta, j, min_decades=1.0, **WINDOW)
     assert res.slope_mV_dec == pytest.approx(b, abs=2.0)
     # the window ends before the local slope is 10 % above b (j = jlim/11 for this model)
     j_hi = j0 * 10 ** (res.eta_hi_mV / b)
@@ -83,6 +92,7 @@ def test_negative_current_same_result():
     eta, j = curve(60.0, 1e-2, seed=1)
     pos = fit_tafel(eta, j)
     neg = fit_tafel(eta, -j)
+    assert neg.audit["criterion"] == pos.audit["criterion"]
     assert neg.slope_mV_dec == pytest.approx(pos.slope_mV_dec)
     assert neg.j0_mA_cm2 == pytest.approx(pos.j0_mA_cm2)
     assert neg.audit["reaction_current_sign"] == -1
@@ -113,7 +123,7 @@ def test_fixed_window_outside_data():
 
 def test_exclude_below():
     eta, j = curve(60.0, 1e-2, seed=3)
-    res = fit_tafel(eta, j, exclude_below_mV=150.0)
+    res = fit_tafel(eta, j, exclude_below_mV=150.0, **WINDOW)
     assert res.eta_lo_mV >= 150.0
     assert res.slope_mV_dec == pytest.approx(60.0, abs=2.0)
 
@@ -133,7 +143,7 @@ def test_noise_floor_is_excluded():
     """Below the noise floor |j| is noise: the window must start well above it."""
     b, j0 = 60.0, 1e-4
     eta, j = curve(b, j0, eta_lo=0.0, eta_hi=b * 6, noise_rel=0.002, noise_abs=0.002, seed=4)
-    res = fit_tafel(eta, j)
+    res = fit_tafel(eta, j, **WINDOW)
     assert res.audit["noise_floor_mA_cm2"] == pytest.approx(10 * 0.002, rel=0.3)
     assert j0 * 10 ** (res.eta_lo_mV / b) > res.audit["noise_floor_mA_cm2"]
     assert res.slope_mV_dec == pytest.approx(b, abs=2.0)
@@ -143,9 +153,14 @@ def test_no_straight_region_falls_back_with_a_warning():
     # an ohmic (linear) I-V: eta vs log j is curved everywhere
     eta = np.linspace(5, 500, 300)
     j = eta / 5.0 + 0.001 * np.random.default_rng(0).normal(size=eta.size)
-    res = fit_tafel(eta, j, r2_min=0.9999)
+    res = fit_tafel(eta, j, r2_min=0.9999, **WINDOW)
     assert res.audit["criterion"].startswith("fallback")
     assert res.audit["warnings"]
+    assert "tafel_r2_low" in [f.code for f in res.flags]
+    # with the kinetic model too, the number is flagged: no straight window, or a slope
+    # that is no Tafel slope
+    full = fit_tafel(eta, j, r2_min=0.9999)
+    assert {"tafel_r2_low", "tafel_out_of_range"} & {f.code for f in full.flags}
 
 
 def test_nothing_driven():
@@ -163,8 +178,9 @@ def test_invalid_settings(kw):
 
 def test_audit_is_json_and_complete():
     eta, j = curve(60.0, 1e-2, seed=5)
-    res = fit_tafel(eta, j)
+    res = fit_tafel(eta, j, **WINDOW)
     json.dumps(res.audit, allow_nan=False)
+    json.dumps(fit_tafel(eta, j).audit, allow_nan=False)
     for key in ("criterion", "window_log10_j", "alternatives", "fit", "noise_floor_mA_cm2", "settings"):
         assert key in res.audit
     fit = res.audit["fit"]
@@ -192,7 +208,7 @@ def test_plot_tafel_highlights_window():
     from echem.plots.lsv import plot_tafel
 
     eta, j = curve(60.0, 1e-2, seed=1)
-    res = fit_tafel(eta, j)
+    res = fit_tafel(eta, j, **WINDOW)
     ax = Figure().add_subplot()
     assert plot_tafel(ax, eta, j, res, label="x") is ax
     assert ax.get_ylabel() == "η / mV" and "log" in ax.get_xlabel() and "mA cm" in ax.get_xlabel()

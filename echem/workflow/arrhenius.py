@@ -52,6 +52,30 @@ def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
             write_csv(frame(arr_rows, "arrhenius"), outputs.arrhenius)
 
 
+def arrhenius_flags(res, used_T_C, settings) -> list:
+    """Flags of an Arrhenius fit (:mod:`echem.flags`): few points, excluded points, a
+    reference temperature outside the measured ones, an implausible Ea, a curved plot."""
+    from echem.flags import Flag
+
+    flags = []
+    if res.n_points < 3:
+        flags.append(Flag("few_points", f"only {res.n_points} temperatures in the fit: Ea has no meaningful error"))
+    if res.excluded:
+        shown = ", ".join(f"{e['temperature_C']:g} °C" for e in res.excluded)
+        flags.append(Flag("points_excluded", f"left out of the fit: {shown} (conductivity.csv used = false)"))
+    if used_T_C and not min(used_T_C) <= res.ref_T_C <= max(used_T_C):
+        flags.append(Flag("extrapolated", f"σ at {res.ref_T_C:g} °C is extrapolated from "
+                                          f"{min(used_T_C):g}-{max(used_T_C):g} °C"))
+    lo, hi = (float(v) for v in settings.get("ea_range_eV", (0.05, 2.5)))
+    if not lo <= res.Ea_eV <= hi:
+        flags.append(Flag("ea_out_of_range", f"Ea = {res.Ea_eV:.3g} eV outside the plausible {lo:g}-{hi:g} eV"))
+    r2_min = float(settings.get("r2_min", 0.98))
+    if res.n_points >= 3 and res.r2 < r2_min:
+        flags.append(Flag("arrhenius_nonlinear", f"R² = {res.r2:.4f} < {r2_min:g}: the Arrhenius plot is not a "
+                                                 "straight line (two regimes or a phase change?)"))
+    return flags
+
+
 def _acquisition_order(ing, fits):
     """Fits in acquisition order: the file's start time when known, else file order."""
     start = {f.file: (f.meta.get("start_time") or "") for f in ing.files}
@@ -64,6 +88,7 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
     import numpy as np
 
     from echem.arrhenius import arc_in_range, conductivity_S_cm, fit_arrhenius, split_runs
+    from echem.flags import Flag, codes, split
 
     param = settings["resistance_param"]
     fits = _acquisition_order(ing, fits)
@@ -80,11 +105,14 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
             values = {k: v["value"] for k, v in f["params"].items()}
             in_range, reason = arc_in_range(values, np.array([f["freq_min_Hz"], f["freq_max_Hz"]]),
                                             r_param=param, circuit=f["circuit"])
+            flags = [Flag(c, f"{param} of the EIS fit carries '{c}' (see eis.csv)")
+                     for c in split(f["params"][param].get("flags"))]
             if not in_range:
-                run.warning(f"{f['file']}: excluded from the Arrhenius fit: {reason}", file=f['file'])
+                flags.append(Flag("arc_outside_range", f"excluded from the Arrhenius fit: {reason}"))
+            run.flagged([fl for fl in flags if fl.code == "arc_outside_range"], f["file"])
             cond_rows.append({"sample": ing.sample, "file": f["file"], "temperature_C": f["temperature_C"],
                               "R_ohm": R, "R_err_ohm": R_err, "sigma_S_cm": sigma, "run": run_label,
-                              "used": bool(in_range)})
+                              "used": bool(in_range), "flags": codes(flags)})
             points.append({"file": f["file"], "sha256": f.get("sha256"), "T_C": f["temperature_C"],
                            "T_source": f.get("temperature_source"), "sigma": float(sigma),
                            "sigma_err": float(sigma_err), "run": run_label, "used": bool(in_range),
@@ -98,7 +126,9 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
                                 ref_T_C=settings["ref_C"], exclude=[p["reason"] for p in pts],
                                 labels=[p["file"] for p in pts])
             results[run_label] = (pts, res)
-            arr_rows.append({"sample": ing.sample, **res.row(), "run": run_label})
+            flags = arrhenius_flags(res, [p["T_C"] for p in pts if p["used"]], settings)
+            arr_rows.append({"sample": ing.sample, **res.row(), "run": run_label,
+                             "flags": run.flagged(flags, f"{run_label} run")})
             result = res.to_dict()
             method = result.pop("audit")
             audit.write(outputs.audit, audit.audit_name("arrhenius", run_label), audit.record(

@@ -13,11 +13,108 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
 
 
+#: LSV flags that a specific activity inherits from its curve (warned about by the LSV stage).
+INHERITED = ("no_ir", "ru_bound_only", "ru_extrapolated")
+
+
+def cdl_flags(cdl) -> list:
+    """Flags of a Cdl fit (:class:`echem.ecsa.CdlResult`), from its warnings."""
+    from echem.flags import Flag
+
+    out = []
+    for w in cdl.warnings:
+        code = ("cdl_asymmetric" if "slopes differ" in w else "cdl_nonlinear" if "R²" in w else
+                "cdl_no_error" if "only 2 scan rates" in w else None)
+        if code:
+            out.append(Flag(code, w))
+    return out
+
+
+def sa_eta_for(settings: Mapping[str, Any], reaction: str) -> float:
+    """The overpotential (mV) at which the specific activity of ``reaction`` is read."""
+    value = settings["sa_eta_mV"]
+    return float(value[reaction] if isinstance(value, Mapping) else value)
+
+
+def specific_activity(ing, curves, cdl, ecsa, ecsa_err, area, settings, inherited):
+    """Specific and mass activity from the sample's first LSV that reaches the overpotential.
+
+    The current read at ``sa_eta_mV`` (for the LSV's reaction) includes the double-layer
+    charging current of the sweep, ``I_c = Cdl·v`` (v the LSV's scan rate). The faradaic
+    current is ``I_F = |I| − I_c``; SA = I_F/ECSA and the mass activity I_F/(loading·area)
+    are reported only where ``I_F ≥ ecsa.sa_min_faradaic_ratio · I_c`` and ``I_F`` is
+    three standard errors above the LSV's noise; else they stay empty, flagged
+    ``capacitive_dominated``. Returns (sa, sa_err, mass, sa_eta_mV, record, flags).
+    """
+    import math
+
+    import numpy as np
+
+    from echem.ecsa import mass_activity_A_g, scan_rate_V_s, specific_activity_mA_cm2
+    from echem.flags import Flag
+    from echem.lsv import current_at_overpotential
+
+    ratio_min = float(settings.get("sa_min_faradaic_ratio", 3.0))
+    by_file = {rec.file: rec for rec in ing.by_technique("LSV")}
+    etas = []
+    for file, curve in curves.groupby("file", sort=True):
+        reaction = str(curve["reaction"].iloc[0])
+        sa_eta = sa_eta_for(settings, reaction)
+        etas.append(sa_eta)
+        curve = curve.copy()
+        curve.attrs["reaction"] = reaction
+        I_sa, I_err = current_at_overpotential(curve, sa_eta)
+        if not np.isfinite(I_sa):
+            continue
+        record = {"file": file, "reaction": reaction, "sa_eta_mV": sa_eta, "I_A": I_sa, "I_err_A": I_err}
+        flags = list(inherited.get(file, []))
+        rec = by_file.get(file)
+        v = None
+        if rec is not None:
+            m = rec.measurement()
+            try:
+                v, v_source = scan_rate_V_s(m.data["E_V"].to_numpy(float),
+                                            m.data["time_s"].to_numpy(float) if "time_s" in m.data else None,
+                                            m.meta.get("scan_rate_V_s"), file)
+                record["scan_rate_V_s"], record["scan_rate_source"] = v, v_source
+            except Exception as exc:  # noqa: BLE001 - no rate: the check cannot be made, and says so
+                record["scan_rate_error"] = str(exc)
+        if v is None:
+            flags.append(Flag("capacitive_dominated", (
+                f"{file}: the LSV's scan rate is unknown (no time column, header or name), so its charging "
+                "current Cdl·v cannot be told from the faradaic current: no specific activity")))
+            return None, None, None, sa_eta, record, flags
+        I_c = cdl.cdl_F * v
+        I_c_err = (cdl.cdl_err_F if math.isfinite(cdl.cdl_err_F) else 0.0) * v
+        I_F = I_sa - I_c
+        I_F_err = math.hypot(I_err if math.isfinite(I_err) else 0.0, I_c_err)
+        record.update({"charging_A": I_c, "faradaic_A": I_F, "faradaic_err_A": I_F_err,
+                       "equation": "I_F = |I(sa_eta)| - Cdl*v; SA = I_F / ECSA",
+                       "rule": f"reported when I_F >= {ratio_min:g} * Cdl*v and I_F >= 3 * its error"})
+        if not (I_F >= ratio_min * I_c and I_F >= 3.0 * I_F_err):
+            flags.append(Flag("capacitive_dominated", (
+                f"{file}: at {sa_eta:g} mV the current {I_sa * 1e6:.3g} µA is not clearly above the charging "
+                f"current Cdl·v = {I_c * 1e6:.3g} µA (faradaic {I_F * 1e6:.3g} ± {I_F_err * 1e6:.2g} µA, needs "
+                f">= {ratio_min:g}x): no specific or mass activity; choose a higher ecsa.sa_eta_mV for "
+                f"{reaction}")))
+            return None, None, None, sa_eta, record, flags
+        sa, sa_err = specific_activity_mA_cm2(I_F, I_F_err, ecsa, ecsa_err)
+        meta = ing.metadata
+        mass = mass_activity_A_g(I_F, area, meta["loading_mg_cm2"]) if meta.get("loading_mg_cm2") and area else None
+        return sa, sa_err, mass, sa_eta, record, flags
+    sa_eta = etas[0] if len(set(etas)) == 1 else None
+    shown = ", ".join(f"{e:g}" for e in sorted(set(etas)))
+    return None, None, None, sa_eta, {"not_reached_at_mV": sorted(set(etas))}, [Flag(
+        "sa_not_reached", f"no LSV of this sample reaches {shown} mV overpotential: no specific activity")]
+
+
 def ecsa_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                curves: str | Path | None = None) -> None:
-    """The ecsa stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``)."""
+                curves: str | Path | None = None, lsv_table: str | Path | None = None) -> None:
+    """The ecsa stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``,
+    ``lsv_table`` to ``<sample_dir>/tables/overpotentials.csv``)."""
     outputs = as_namespace(outputs)
     curves = curves or Path(sample_dir) / "lsv_curves.parquet"
+    lsv_table = lsv_table or Path(sample_dir) / "tables" / "overpotentials.csv"
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir)
@@ -32,18 +129,19 @@ def ecsa_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, ou
                 run.info("no CV files: no ECSA for this sample")
                 return
             with run.guard(", ".join(f.file for f in cvs) if len(cvs) <= 3 else f"{len(cvs)} CV files"):
-                row = ecsa_one(run, ing, cvs, curves, settings, formats, outputs)
+                row = ecsa_one(run, ing, cvs, curves, lsv_table, settings, formats, outputs)
                 rows.append(row)
         finally:
             write_csv(frame(rows, "ecsa"), outputs.table)
 
 
-def ecsa_one(run, ing, cvs, curves_path, settings, formats, outputs) -> dict[str, Any]:
+def ecsa_one(run, ing, cvs, curves_path, lsv_table, settings, formats, outputs) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from echem.ecsa import (charging_currents, default_cs_mF_cm2, ecsa_cm2, fit_cdl, mass_activity_A_g,
-                            scan_rate_V_s, specific_activity_mA_cm2)
+    from echem.ecsa import charging_currents, default_cs_mF_cm2, ecsa_cm2, fit_cdl, scan_rate_V_s
+    from echem.flags import codes
+    from echem.workflow.tafel import lsv_flags
 
     points = []
     for rec in cvs:
@@ -69,8 +167,6 @@ def ecsa_one(run, ing, cvs, curves_path, settings, formats, outputs) -> dict[str
     ia = np.array([p["i_anodic_A"] for p in points])
     ic = np.array([p["i_cathodic_A"] for p in points])
     cdl = fit_cdl(v, ia, ic, r2_min=settings["r2_min"], asymmetry_max=settings["asymmetry_max"])
-    for w in cdl.warnings:
-        run.warning(w)
 
     meta = ing.metadata
     if meta.get("specific_capacitance_mF_cm2") is not None:
@@ -90,38 +186,32 @@ def ecsa_one(run, ing, cvs, curves_path, settings, formats, outputs) -> dict[str
                                          if c.resolved.get("area_cm2")), None)
     roughness = ecsa / area if area else None
 
+    flags = cdl_flags(cdl)
+    sa_eta = None
     sa = sa_err = mass = None
-    sa_file = None
-    sa_eta = float(settings["sa_eta_mV"])
+    sa_record: dict[str, Any] = {}
     curves = pd.read_parquet(curves_path)
     if len(curves):
-        from echem.lsv import current_at_overpotential
-
-        for file, curve in curves.groupby("file", sort=True):
-            I_sa, I_sa_err = current_at_overpotential(curve, sa_eta)
-            if np.isfinite(I_sa):
-                sa, sa_err = specific_activity_mA_cm2(I_sa, I_sa_err, ecsa, ecsa_err)
-                sa_file = file
-                if meta.get("loading_mg_cm2") and area:
-                    mass = mass_activity_A_g(I_sa, area, meta["loading_mg_cm2"])
-                break
-        if sa is None:
-            run.warning(f"no LSV of this sample reaches {sa_eta:g} mV overpotential: no specific activity")
+        sa, sa_err, mass, sa_eta, sa_record, sa_flags = specific_activity(
+            ing, curves, cdl, ecsa, ecsa_err, area, settings, lsv_flags(lsv_table))
+        flags += sa_flags
     else:
         run.info("no LSV in this sample: no specific activity")
 
     row = {"sample": ing.sample, "cdl_mF": cdl.cdl_F * 1e3, "cdl_err_mF": cdl.cdl_err_F * 1e3,
            "cs_mF_cm2": cs, "ecsa_cm2": ecsa, "roughness_factor": roughness, "sa_eta_mV": sa_eta,
-           "sa_mA_cm2": sa, "sa_err_mA_cm2": sa_err, "mass_activity_A_g": mass}
+           "sa_mA_cm2": sa, "sa_err_mA_cm2": sa_err, "mass_activity_A_g": mass, "flags": codes(flags)}
+    run.flagged([f for f in flags if f.code not in INHERITED])  # the LSV stage warned about the others
     audit.write(outputs.audit, audit.audit_name("ecsa", None), audit.record(
         stage="ecsa", sample=ing.sample, file=[p["file"] for p in points],
         sha256=[p["sha256"] for p in points], settings=dict(settings),
-        metadata={"cs_mF_cm2": (cs, cs_source), "area_cm2": area, "sa_from_lsv": sa_file,
+        metadata={"cs_mF_cm2": (cs, cs_source), "area_cm2": area, "specific_activity": sa_record,
                   "loading_mg_cm2": meta.get("loading_mg_cm2")},
         method={"points": [{k: p[k] for k in ("file", "scan_rate_V_s", "scan_rate_source", "i_anodic_A",
                                               "i_cathodic_A", "E_mid_V")} for p in points],
                 "cdl": cdl.audit},
-        result={**row, "ecsa_err_cm2": ecsa_err, "warnings": cdl.warnings},
+        result={**row, "ecsa_err_cm2": ecsa_err, "warnings": cdl.warnings,
+                "flag_messages": [f.to_dict() for f in flags]},
     ))
 
     def overlay():
@@ -145,5 +235,5 @@ def ecsa_one(run, ing, cvs, curves_path, settings, formats, outputs) -> dict[str
     draw(run, Path(outputs.figures) / "cv_overlay", formats, overlay)
     draw(run, Path(outputs.figures) / "cdl_fit", formats, cdl_line)
     run.info(f"Cdl = {cdl.cdl_F * 1e3:.4g} ± {cdl.cdl_err_F * 1e3:.2g} mF from {len(points)} CVs; "
-             f"ECSA = {ecsa:.4g} cm2; SA = {sa}")
+             f"ECSA = {ecsa:.4g} cm2; SA = {sa} at {sa_eta} mV")
     return row

@@ -12,13 +12,36 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
 
 
+def lsv_flags(lsv_table: str | Path) -> dict[str, list]:
+    """Per LSV file, the flags of its curve that every number computed from it inherits:
+    ``no_ir`` and how Ru was found (``ru_bound_only``, ``ru_extrapolated``)."""
+    from echem.flags import Flag, split
+    from echem.workflow.tables import read_csv
+
+    inherited = {"no_ir", "ru_bound_only", "ru_extrapolated"}
+    out: dict[str, list] = {}
+    path = Path(lsv_table)
+    if not path.exists():
+        return out
+    for row in read_csv(path, "overpotentials").itertuples():
+        codes = [c for c in split(row.flags) if c in inherited]
+        out.setdefault(row.file, [])
+        for c in codes:
+            if c not in [f.code for f in out[row.file]]:
+                out[row.file].append(Flag(c, f"the LSV {row.file} carries '{c}' (see its overpotentials row)"))
+    return out
+
+
 def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                 curves: str | Path | None = None) -> None:
-    """The tafel stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``)."""
+                 curves: str | Path | None = None, lsv_table: str | Path | None = None) -> None:
+    """The tafel stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``,
+    ``lsv_table`` to ``<sample_dir>/tables/overpotentials.csv``)."""
     outputs = as_namespace(outputs)
     curves = curves or Path(sample_dir) / "lsv_curves.parquet"
+    lsv_table = lsv_table or Path(sample_dir) / "tables" / "overpotentials.csv"
     import pandas as pd
 
+    from echem.flags import codes
     from echem.tafel import fit_tafel
 
     sample_dir = Path(sample_dir)
@@ -27,6 +50,7 @@ def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, o
     table = pd.read_parquet(curves)
     sha = {f.file: f.meta.get("sha256") for f in ing.files}
     rows: list[dict[str, Any]] = []
+    inherited = lsv_flags(lsv_table)
     with StageRun("tafel", ing.sample, log_path, outputs.errors) as run:
         try:
             window = ing.metadata.get("tafel_window_mV")
@@ -35,23 +59,29 @@ def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, o
                     eta = curve["eta_mV"].to_numpy(float)
                     j = curve["j_mA_cm2"].to_numpy(float)
                     res = fit_tafel(eta, j, min_decades=settings["min_decades"], r2_min=settings["r2_min"],
-                                    window_mV=tuple(window) if window else None)
+                                    window_mV=tuple(window) if window else None,
+                                    kinetic_model=settings.get("kinetic_model", True),
+                                    slope_range_mV_dec=tuple(settings.get("slope_range_mV_dec", (20, 300))))
+                    run.flagged(res.flags, file)  # the LSV stage has warned about the inherited ones
                     rows.append({"sample": ing.sample, "file": file, "slope_mV_dec": res.slope_mV_dec,
                                  "slope_err_mV_dec": res.slope_err_mV_dec, "j0_mA_cm2": res.j0_mA_cm2,
                                  "eta_lo_mV": res.eta_lo_mV, "eta_hi_mV": res.eta_hi_mV, "r2": res.r2,
-                                 "n_points": res.n_points})
+                                 "n_points": res.n_points, "flags": codes([*inherited.get(file, []), *res.flags])})
                     audit.write(outputs.audit, audit.audit_name("tafel", file), audit.record(
                         stage="tafel", sample=ing.sample, file=file, sha256=sha.get(file),
                         settings=dict(settings),
                         metadata={"window_mV": (window, "sample.yaml tafel_window_mV") if window
                                   else (None, "automatic")},
                         method=res.audit,
-                        result={k: getattr(res, k) for k in (
+                        result={**{k: getattr(res, k) for k in (
                             "slope_mV_dec", "slope_err_mV_dec", "intercept_mV", "j0_mA_cm2",
                             "j0_err_mA_cm2", "eta_lo_mV", "eta_hi_mV", "r2", "n_points")},
+                            "flags": rows[-1]["flags"]},
                     ))
+                    flagged = {f.message for f in res.flags}
                     for warning in res.audit.get("warnings", []):
-                        run.warning(f"{file}: {warning}", file=file)
+                        if warning not in flagged:
+                            run.warning(f"{file}: {warning}", file=file)
                     run.info(f"{file}: {res.slope_mV_dec:.2f} ± {res.slope_err_mV_dec:.2f} mV/dec "
                              f"in {res.eta_lo_mV:.1f}..{res.eta_hi_mV:.1f} mV")
 
