@@ -258,8 +258,11 @@ def _settings_meta(settings: bytes) -> dict[str, Any]:
     if label:
         meta.update(technique_meta(label))
     else:
-        meta["technique_note"] = (f"EC-Lab technique ID 0x{technique_id:02X} is unknown to echem; "
-                                  "export the run as .mpt to have its technique named")
+        # not guessed from the file name or the data: the .mpt of the same run names it
+        meta["technique"] = None
+        meta["technique_source"] = f"EC-Lab technique ID 0x{technique_id:02X}, unknown to echem: not analysed"
+        meta["warnings"] = [f"the .mpr's technique (EC-Lab ID 0x{technique_id:02X}) is unknown to echem, so "
+                            "the file is not analysed; export the run as .mpt (its header names the technique)"]
     area = _float32(settings, 0x0211)
     if area is not None and area > 0:  # 0 means "not entered"
         meta["area_cm2"] = area

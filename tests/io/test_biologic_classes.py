@@ -155,3 +155,13 @@ def test_modulo_bat_polar_impedance():
     np.testing.assert_allclose(m.data["Z_im_ohm"], [10 * np.sin(np.radians(-10)), 20 * np.sin(np.radians(-45)),
                                                     30 * np.sin(np.radians(-80))])
     assert np.all(m.data["Z_re_ohm"] > 0)
+
+
+def test_mpr_of_an_unknown_technique_is_named_not_guessed(corpus_dir, monkeypatch):
+    """An EC-Lab technique ID echem does not know: not analysed, never guessed from the data."""
+    ids = dict(biologic_mpr.TECHNIQUE_IDS)
+    del ids[0x6C]
+    monkeypatch.setattr(biologic_mpr, "TECHNIQUE_IDS", ids)
+    m = read_bytes((corpus_dir / "dgbowl_yadg/lsv.mpr").read_bytes(), "lsv.mpr")
+    assert m.meta["technique"] is None and "0x6C" in m.meta["technique_source"]
+    assert any("export the run as .mpt" in w for w in m.meta["warnings"])
