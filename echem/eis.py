@@ -51,7 +51,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from echem.eis_reduce import degeneracies, reduce
+from echem.eis_reduce import arc_time_constants, degeneracies, reduce
 from echem.errors import AnalysisError
 
 #: Default circuit for catalyst electrodes in liquid electrolyte: solution resistance
@@ -1183,9 +1183,10 @@ def _fit_core(model, f, Zd, trimmed, kk_res, kk, notes, *, weighting, n_starts, 
     return _finish(search, trimmed, kk_res, kk, notes, weighting=weighting, n_starts=n_starts, t_start=t_start)
 
 
-def _fit_flags(model, p, se, at_bound, kk, kk_res):
+def _fit_flags(model, p, se, at_bound, kk, freq_Hz):
     """Flags of a fit (:mod:`echem.flags`): Lin-KK failure for the whole spectrum; per
-    parameter a bound, a degenerate CPE exponent, a standard error above the value."""
+    parameter a bound, a degenerate CPE exponent, a standard error above the value, an arc
+    whose apex lies outside the fitted frequencies ``freq_Hz``."""
     from echem.eis_reduce import CPE_N_CAPACITIVE, CPE_N_RESISTIVE
     from echem.flags import Flag
 
@@ -1207,6 +1208,14 @@ def _fit_flags(model, p, se, at_bound, kk, kk_res):
             mine.append(Flag("stderr_large", f"{name} = {value:.4g} ± {err:.2g}: not determined by the data"))
         if mine:
             param_flags[name] = mine
+    f_lo, f_hi = float(np.min(freq_Hz)), float(np.max(freq_Hz))
+    for r_name, c_name, tau in arc_time_constants(model, p):
+        f_apex = 1.0 / (2 * math.pi * tau) if tau > 0 and math.isfinite(tau) else math.nan
+        if math.isfinite(f_apex) and not f_lo <= f_apex <= f_hi:
+            flag = Flag("arc_outside_range", f"the arc of {r_name} peaks at {f_apex:.3g} Hz, outside the measured "
+                                             f"{f_lo:.3g}-{f_hi:.3g} Hz: {r_name} and {c_name} are an extrapolation")
+            for name in [r_name] + [n for n in model.names if n == c_name or n.startswith(c_name + "_")]:
+                param_flags.setdefault(name, []).append(flag)
     return fit_flags, param_flags
 
 
@@ -1245,7 +1254,7 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         {"param": n, "value": float(v), "stderr": float(s), "unit": u}
         for n, v, s, u in zip(model.names, p, se, model.units)
     ]
-    fit_flags, param_flags = _fit_flags(model, p, se, at_bound, kk, kk_res)
+    fit_flags, param_flags = _fit_flags(model, p, se, at_bound, kk, f)
     for d in degeneracies(model, p):
         notes.append(f"degenerate element: {d.reason}")
     audit = {

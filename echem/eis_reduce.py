@@ -80,6 +80,12 @@ def _arcs(model, vals) -> list[tuple[str, str, float]]:
     return arcs
 
 
+def arc_time_constants(model, values: Sequence[float]) -> list[tuple[str, str, float]]:
+    """(R name, C/CPE name, τ in s) of every ``p(R, C|CPE)`` arc in the top-level series
+    chain of a fit of ``model``; the arc's apex lies at f = 1/(2πτ)."""
+    return _arcs(model, _values(model, values))
+
+
 def degeneracies(model, values: Sequence[float]) -> list[Degeneracy]:
     """The degenerate elements of a fit of ``model`` (an :class:`echem.eis.CircuitModel`)."""
     vals = _values(model, values)

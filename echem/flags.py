@@ -27,6 +27,8 @@ FLAGS: dict[str, str] = {
                      "from it, only bounded (Z' at the highest frequency, in the audit)",
     "ru_extrapolated": "Ru extrapolated from the high-frequency end of the spectrum (not measured "
                        "where it meets the real axis): its error is the extrapolation's spread",
+    "ru_ambiguous": "the fitted series resistance and the measured high-frequency intercept disagree: "
+                    "Ru's error is widened to cover both",
     "ir_dominant": "the iR correction at this current is larger than the overpotential left after it: "
                    "the result rests on Ru",
     "eta_negative": "the target is reached on the far side of the equilibrium potential: check the "

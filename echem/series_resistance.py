@@ -5,7 +5,10 @@ correction of a polarisation curve, and how sure it is.
 
 1. **The fitted series resistor** (``R0`` of ``R0-p(R1,CPE1)``) when the fit
    determines it: not at a bound of the fit, standard error finite and smaller than
-   the value. Source ``"EIS fit R0"``.
+   the value. Source ``"EIS fit R0"``. Where the spectrum meets the real axis and the
+   intercept there disagrees with R0 (by more than 3 standard errors and 10 %: the fit
+   extrapolates an arc above the measured frequencies), R0 is kept with its error widened
+   to half the difference, flagged ``ru_ambiguous``.
 2. Else **the high-frequency intercept** of the spectrum with the real axis
    (:func:`hf_intercept`), when the spectrum reaches or approaches the axis:
    interpolated at an inductive crossing (``measured``), or extrapolated along the
@@ -222,7 +225,16 @@ def from_fit(circuit_params: list[dict] | None, series_name: str | None, at_boun
         elif not (math.isfinite(err) and err <= abs(value)):
             why = f"{series_name} = {value:.3g} ± {err:.2g} Ohm is not determined by the data"
         if why is None:
-            return SeriesResistance(value, err, "fit", f"EIS fit {series_name}",
+            flags = []
+            if intercept.status == "measured" and intercept.known:
+                gap = abs(intercept.value_ohm - value)
+                if gap > max(3.0 * math.hypot(err, intercept.err_ohm), 0.1 * intercept.value_ohm):
+                    flags.append(Flag("ru_ambiguous", (
+                        f"the fit's {series_name} = {value:.4g} ± {err:.2g} Ohm and the measured high-frequency "
+                        f"intercept {intercept.value_ohm:.4g} Ohm disagree (an arc beyond the measured "
+                        f"frequencies?): {series_name} is used, its error widened to cover both")))
+                    err = math.hypot(err, gap / 2.0)
+            return SeriesResistance(value, err, "fit", f"EIS fit {series_name}", flags=flags,
                                     audit={"hf_intercept": intercept.to_dict()})
         intercept.audit["fit_series_resistor_rejected"] = why
         if intercept.known:

@@ -67,6 +67,42 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
         run.info(f"{series}_{kind} drawn")
 
 
+#: How a flagged number is drawn (bars hatched, markers hollow, lines dashed), and the
+#: legend entry that says so.
+FLAGGED_HATCH = "////"
+FLAGGED_NOTE = "hatched / hollow / dashed: flagged, see warnings.csv"
+
+
+def _flagged(table, sample, **match) -> bool:
+    """Whether the sample's row(s) of a table carry a flag (matching ``match`` columns)."""
+    from echem.flags import split
+
+    if "flags" not in table.columns:
+        return False
+    rows = table[table["sample"] == sample]
+    for col, value in match.items():
+        if isinstance(value, float):
+            rows = rows[rows[col].astype(float) == value]
+        else:
+            rows = rows[rows[col].astype(str) == str(value)]
+    return any(split(c) for c in rows["flags"])
+
+
+def _bars(ax, x, heights, errors, colours, flagged) -> None:
+    """Bars with error bars; flagged ones hatched and pale, with a legend entry saying so."""
+    from matplotlib.patches import Patch
+
+    bars = ax.bar(x, heights, yerr=errors, color=colours, capsize=2)
+    for bar, flag in zip(bars, flagged):
+        if flag:
+            bar.set_hatch(FLAGGED_HATCH)
+            bar.set_alpha(0.45)
+            bar.set_edgecolor("0.2")
+    if any(flagged):
+        ax.legend(handles=[Patch(facecolor="white", edgecolor="0.2", hatch=FLAGGED_HATCH, label=FLAGGED_NOTE)],
+                  fontsize=6, frameon=False, loc="upper left")
+
+
 def _colours(members):
     from echem.plots.figure import colour_for
 
@@ -129,15 +165,17 @@ def _tafel(results_dir, series, members, tables, settings):
         if in_window.any():
             x = np.log10(j[in_window])
             xs = np.linspace(x.min(), x.max(), 20)
+            flagged = _flagged(tafel, s, file=row["file"])
             ax.plot(xs, row["slope_mV_dec"] * (xs - np.log10(row["j0_mA_cm2"])), color=colours[s], lw=2.2,
-                    label=f"{s}: {row['slope_mV_dec']:.1f} mV dec$^{{-1}}$")
+                    ls="--" if flagged else "-",
+                    label=f"{s}: {row['slope_mV_dec']:.1f} mV dec$^{{-1}}$" + (" (flagged)" if flagged else ""))
         drawn = True
     if not drawn:
         return None
     ax.set_xlabel("log$_{10}$(|j| / mA cm$^{-2}$)")
     ax.set_ylabel("η / mV")
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title(f"{series}: Tafel plots (thick: fitted window)", fontsize=9)
+    ax.set_title(f"{series}: Tafel plots (thick: fitted window; dashed: flagged)", fontsize=9)
     return fig
 
 
@@ -160,15 +198,16 @@ def _summary(results_dir, series, members, tables, settings):
     fig, axes = new_figure(6.5, 3.4, ncols=2, layout="constrained")
     x = np.arange(len(members))
     ax = axes[0, 0]
-    ax.bar(x, [eta.get(s, (np.nan, 0))[0] for s in members], yerr=[eta.get(s, (0, 0))[1] for s in members],
-           color=[colours[s] for s in members], capsize=2)
+    _bars(ax, x, [eta.get(s, (np.nan, 0))[0] for s in members], [eta.get(s, (0, 0))[1] for s in members],
+          [colours[s] for s in members],
+          [_flagged(over, s, target_mA_cm2=float(target)) for s in members])
     ax.set_ylabel(f"η$_{{{target:g}}}$ / mV")
     ax2 = axes[0, 1]
     slopes = [tafel[tafel["sample"] == s]["slope_mV_dec"].astype(float).iloc[0]
               if (tafel["sample"] == s).any() else np.nan for s in members]
     errs = [tafel[tafel["sample"] == s]["slope_err_mV_dec"].astype(float).iloc[0]
             if (tafel["sample"] == s).any() else 0 for s in members]
-    ax2.bar(x, slopes, yerr=errs, color=[colours[s] for s in members], capsize=2)
+    _bars(ax2, x, slopes, errs, [colours[s] for s in members], [_flagged(tafel, s) for s in members])
     ax2.set_ylabel("Tafel slope / mV dec$^{-1}$")
     for a in (ax, ax2):
         a.set_xticks(x, members, rotation=45, ha="right", fontsize=7)
@@ -189,8 +228,8 @@ def _specific_activity(results_dir, series, members, tables, settings):
     fig, ax = new_figure(4.8, 3.4, layout="constrained")
     names = list(rows["sample"])
     x = np.arange(len(names))
-    ax.bar(x, rows["sa_mA_cm2"].astype(float), yerr=rows["sa_err_mA_cm2"].astype(float).fillna(0),
-           color=[colours[s] for s in names], capsize=2)
+    _bars(ax, x, rows["sa_mA_cm2"].astype(float), rows["sa_err_mA_cm2"].astype(float).fillna(0),
+          [colours[s] for s in names], [_flagged(ecsa, s) for s in names])
     ax.set_xticks(x, names, rotation=45, ha="right", fontsize=7)
     eta = float(rows["sa_eta_mV"].iloc[0])
     ax.set_ylabel(f"specific activity at η = {eta:g} mV / mA cm$^{{-2}}_{{ECSA}}$")
@@ -215,11 +254,12 @@ def _cdl(results_dir, series, members, tables, settings):
         v = np.array([p["scan_rate_V_s"] for p in pts]) * 1e3
         di = np.array([(p["i_anodic_A"] - p["i_cathodic_A"]) / 2 for p in pts]) * 1e3
         cdl_mF = rec["result"]["cdl_mF"]
-        ax.plot(v, di, "o", color=colours[s], ms=4)
+        flagged = _flagged(tables["ecsa"], s)
+        ax.plot(v, di, "o", color=colours[s], ms=4, mfc="none" if flagged else colours[s])
         vs = np.linspace(0, v.max() * 1.05, 10)
         intercept = np.mean(di - cdl_mF * v * 1e-3)
-        ax.plot(vs, intercept + cdl_mF * vs * 1e-3, color=colours[s], lw=1.2,
-                label=f"{s}: {cdl_mF:.3g} mF")
+        ax.plot(vs, intercept + cdl_mF * vs * 1e-3, color=colours[s], lw=1.2, ls="--" if flagged else "-",
+                label=f"{s}: {cdl_mF:.3g} mF" + (" (flagged)" if flagged else ""))
         drawn = True
     if not drawn:
         return None

@@ -14,7 +14,7 @@ from echem.workflow.tables import frame, write_csv
 
 
 #: LSV flags that a specific activity inherits from its curve (warned about by the LSV stage).
-INHERITED = ("no_ir", "ru_bound_only", "ru_extrapolated")
+INHERITED = ("no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous")
 
 
 def cdl_flags(cdl) -> list:

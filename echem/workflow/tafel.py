@@ -14,11 +14,11 @@ from echem.workflow.tables import frame, write_csv
 
 def lsv_flags(lsv_table: str | Path) -> dict[str, list]:
     """Per LSV file, the flags of its curve that every number computed from it inherits:
-    ``no_ir`` and how Ru was found (``ru_bound_only``, ``ru_extrapolated``)."""
+    ``no_ir`` and how Ru was found (``ru_bound_only``, ``ru_extrapolated``, ``ru_ambiguous``)."""
     from echem.flags import Flag, split
     from echem.workflow.tables import read_csv
 
-    inherited = {"no_ir", "ru_bound_only", "ru_extrapolated"}
+    inherited = {"no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous"}
     out: dict[str, list] = {}
     path = Path(lsv_table)
     if not path.exists():
