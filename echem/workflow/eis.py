@@ -225,7 +225,7 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         rows.append({"sample": sample, "file": label, "circuit": fit.circuit, "param": "Rs_hf",
                      "value": rs.value_ohm, "stderr": rs.err_ohm, "unit": "Ohm", "chi2": fit.chi2,
                      "kk_ok": bool(fit.kk_ok), "flags": codes([*fit.flags, *rs.flags])})
-    run.flagged(rs.flags, label)
+        run.flagged(rs.flags, label)  # (Ru's own doubts reach an LSV through the lsv stage)
     entry["params"] = {p["param"]: {"value": p["value"], "stderr": p.get("stderr"), "unit": p.get("unit"),
                                     "flags": codes([*fit.flags, *fit.param_flags.get(p["param"], [])])}
                        for p in fit.params}
