@@ -1187,7 +1187,7 @@ def _fit_flags(model, p, se, at_bound, kk, freq_Hz):
     """Flags of a fit (:mod:`echem.flags`): Lin-KK failure for the whole spectrum; per
     parameter a bound, a degenerate CPE exponent, a standard error above the value, an arc
     whose apex lies outside the fitted frequencies ``freq_Hz``."""
-    from echem.eis_reduce import CPE_N_CAPACITIVE, CPE_N_RESISTIVE
+    from echem.eis_reduce import CPE_N_AT_BOUND, CPE_N_RESISTIVE
     from echem.flags import Flag
 
     fit_flags = []
@@ -1199,8 +1199,8 @@ def _fit_flags(model, p, se, at_bound, kk, freq_Hz):
     param_flags: dict[str, list] = {}
     for name, value, err, kind, el in zip(model.names, p, se, model.kinds, model.element_of):
         mine = []
-        if kind == "exp" and el == "CPE" and (value >= CPE_N_CAPACITIVE or value <= CPE_N_RESISTIVE):
-            what = "a capacitor" if value >= CPE_N_CAPACITIVE else "a resistor"
+        if kind == "exp" and el == "CPE" and (value >= CPE_N_AT_BOUND or value <= CPE_N_RESISTIVE):
+            what = "a capacitor" if value >= CPE_N_AT_BOUND else "a resistor"
             mine.append(Flag("cpe_n_at_bound", f"{name} = {value:.3f}: the CPE acts as {what}"))
         elif name in at_bound:
             mine.append(Flag("param_at_bound", f"{name} = {value:.4g} sits at a bound of the fit"))
@@ -1214,7 +1214,11 @@ def _fit_flags(model, p, se, at_bound, kk, freq_Hz):
         if math.isfinite(f_apex) and not f_lo <= f_apex <= f_hi:
             flag = Flag("arc_outside_range", f"the arc of {r_name} peaks at {f_apex:.3g} Hz, outside the measured "
                                              f"{f_lo:.3g}-{f_hi:.3g} Hz: {r_name} and {c_name} are an extrapolation")
-            for name in [r_name] + [n for n in model.names if n == c_name or n.startswith(c_name + "_")]:
+            names = [r_name] + [n for n in model.names if n == c_name or n.startswith(c_name + "_")]
+            series = model.series_resistor()
+            if f_apex > f_hi and series is not None:
+                names.append(series)  # where an arc lies above f_max, the series resistance is extrapolated too
+            for name in names:
                 param_flags.setdefault(name, []).append(flag)
     return fit_flags, param_flags
 

@@ -183,3 +183,34 @@ def test_gamry_example_spectrum_never_gives_ru_zero(corpus_dir: Path):
     assert rs.bound_ohm == pytest.approx(825.8584, rel=1e-6)
     assert "still on an arc" in rs.source
     assert [fl.code for fl in rs.flags] == ["ru_bound_only"]
+
+
+def _zahner(corpus_dir, name):
+    from echem import io
+
+    m = io.read(corpus_dir / "Zahner-elektrik_Zahner-Analysis-Python" / f"{name}.ism")
+    return m.data["freq_Hz"].to_numpy(float), m.data["Z_re_ohm"].to_numpy(float) + 1j * m.data["Z_im_ohm"].to_numpy(float)
+
+
+def test_zahner_near_resistor_flags_its_extrapolated_split(corpus_dir: Path):
+    """200_mvdc.ism is 7.4 ohm with the foot of an arc whose apex lies above 500 kHz: the
+    split into R0 + R1 is an extrapolation, and Ru = R0 disagrees with the measured
+    intercept (7.42 ohm): every one of those numbers carries a flag, and Ru's error
+    covers both values."""
+    f, Z = _zahner(corpus_dir, "200_mvdc")
+    fit, _ = select(f, Z)
+    flags = {r["param"]: {fl.code for fl in r["flags"]} for r in fit.rows()}
+    assert fit.series_resistance(f, Z).status == "fit"
+    assert all("arc_outside_range" in flags[p] for p in ("R0", "R1"))
+    rs = fit.series_resistance(f, Z)
+    assert [fl.code for fl in rs.flags] == ["ru_ambiguous"]
+    assert abs(rs.value_ohm - 7.42) <= 2 * rs.err_ohm
+    assert fit.value("R0") + fit.value("R1") == pytest.approx(7.48, rel=0.01)
+
+
+def test_zahner_spectra_without_a_sane_circuit_say_so(corpus_dir: Path):
+    for name in ("000_mvdc", "100_mvdc"):
+        f, Z = _zahner(corpus_dir, name)
+        fit, _ = select(f, Z)
+        assert all("no_sane_circuit" in {fl.code for fl in r["flags"]} for r in fit.rows()), name
+        assert fit.series_resistance(f, Z).status == "bound"
