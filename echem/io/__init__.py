@@ -355,9 +355,11 @@ def _impedance_rows(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
         # echem's own CSV: written from a Measurement whose spectra were already numbered
         keep = np.isfinite(freq) & (freq > 0)
         spectra = cycle.astype(np.int64) if cycle is not None else np.ones(freq.size, dtype=np.int64)
-        how = "the file's cycle column (echem canonical CSV)"
+        how, note = "the file's cycle column (echem canonical CSV)", None
     else:
-        spectra, keep, how = number_spectra(freq, cycle)
+        spectra, keep, how, note = number_spectra(freq, cycle)
+    if note:
+        _warn(meta, note)
     if not keep.all():
         dropped = int((~keep).sum())
         bad_freq = freq[~keep]

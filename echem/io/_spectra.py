@@ -77,32 +77,81 @@ def spectrum_starts(freq_Hz: np.ndarray) -> np.ndarray:
     return starts
 
 
-def number_spectra(freq_Hz: np.ndarray, cycle: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """Sweep number per row, which rows are impedance points, and how the sweeps were numbered.
+def _is_sweep(logf: np.ndarray) -> bool:
+    """At least 3 points running one way in log f (a point measured again may step back once)."""
+    if logf.size < 3:
+        return False
+    moving = np.diff(logf)
+    moving = moving[moving != 0]
+    if moving.size == 0:
+        return False
+    direction = np.sign(logf[-1] - logf[0]) or np.sign(np.median(moving))
+    return int(np.sum(moving * direction < 0)) <= max(1, int(0.1 * moving.size))
+
+
+def _are_sweeps(pieces: list[np.ndarray]) -> bool:
+    """Pieces of log f that repeated sweeps make: each a sweep, none much shorter than the
+    longest, except a last one that repeats the start of the sweep before it (a loop
+    stopped during its last sweep)."""
+    longest = max(p.size for p in pieces)
+    if not all(_is_sweep(p) and p.size >= 0.5 * longest for p in pieces[:-1]):
+        return False
+    last, before = pieces[-1], pieces[-2]
+    if _is_sweep(last) and last.size >= 0.5 * longest:
+        return True
+    k = last.size
+    return 3 <= k <= before.size and bool(np.allclose(last, before[:k], rtol=0, atol=np.log10(1.02)))
+
+
+def number_spectra(freq_Hz: np.ndarray, cycle: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, str, str | None]:
+    """Sweep number per row, which rows are impedance points, how they were numbered, a note.
 
     Impedance points are the rows with a finite frequency above 0; the numbers of other
-    rows mean nothing. When the file's own ``cycle`` numbers already tell exactly these
-    sweeps apart (one number per sweep, none shared), they are kept; otherwise the sweeps
-    are numbered 1..n in file order. The last value says which (for
-    ``meta["columns_used"]``).
+    rows mean nothing. What the file says (a gap of non-impedance rows, a change of its
+    cycle number) always starts a sweep. What only the frequencies say (a reset, a turn)
+    does when the pieces it makes are sweeps (:func:`_are_sweeps`): a spectrum written in
+    shuffled order, or a sweep followed by a few points measured again, is one spectrum
+    with frequencies measured more than once, and the note (for ``meta["warnings"]``) says
+    so. When the file's own ``cycle`` numbers already tell exactly these sweeps apart (one
+    number per sweep, none shared), they are kept; otherwise the sweeps are numbered 1..n
+    in file order. ``how`` says which (for ``meta["columns_used"]``).
     """
     freq = np.asarray(freq_Hz, dtype=float)
     imp = np.isfinite(freq) & (freq > 0)
     rows = np.flatnonzero(imp)
     index = np.zeros(freq.size, dtype=np.int64)
     if rows.size == 0:
-        return index, imp, "no impedance rows"
-    new = np.zeros(freq.size, dtype=bool)
-    new[rows[0]] = True
+        return index, imp, "no impedance rows", None
+    hard = np.zeros(freq.size, dtype=bool)
+    hard[rows[0]] = True
     previous = np.zeros(freq.size, dtype=bool)
     previous[1:] = imp[:-1]
-    new |= imp & ~previous  # after a gap of non-impedance rows
-    new |= spectrum_starts(freq)
+    hard |= imp & ~previous  # after a gap of non-impedance rows
     if cycle is not None:
         cyc = np.asarray(cycle)
         changed = np.zeros(freq.size, dtype=bool)
         changed[rows[1:]] = cyc[rows[1:]] != cyc[rows[:-1]]
-        new |= changed
+        hard |= changed
+    soft = spectrum_starts(freq) & ~hard
+    new = hard.copy()
+    rejected = 0
+    block_starts = np.flatnonzero(hard[rows])
+    for lo, hi in zip(block_starts, np.r_[block_starts[1:], rows.size]):
+        block = rows[lo:hi]
+        cuts = np.flatnonzero(soft[block])
+        if cuts.size == 0:
+            continue
+        pieces = np.split(np.log10(freq[block]), cuts)
+        if _are_sweeps(pieces):
+            new[block[cuts]] = True
+        else:
+            rejected += int(cuts.size)
+    note = None
+    if rejected:
+        note = (f"the frequency jumps back {rejected} time(s) where no new sweep starts (the pieces are not "
+                "sweeps: rows out of order, or a few points measured again): read as one spectrum in which "
+                "some frequencies may appear twice")
     index[rows] = np.cumsum(new[rows])
     n = int(index[rows].max())
     how = "sweeps numbered in file order (gaps, frequency resets" + (", cycle changes" if cycle is not None else "") + ")"
@@ -113,6 +162,6 @@ def number_spectra(freq_Hz: np.ndarray, cycle: np.ndarray | None = None) -> tupl
         if np.unique(first).size == n and np.array_equal(cyc, first[index[rows] - 1]):
             out = np.zeros(freq.size, dtype=np.int64)
             out[rows] = cyc
-            return out, imp, "the file's cycle numbers"
+            return out, imp, "the file's cycle numbers", note
         how += "; the file's cycle numbers do not tell the sweeps apart"
-    return index, imp, how
+    return index, imp, how, note

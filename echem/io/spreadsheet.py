@@ -188,7 +188,7 @@ def parse(raw: bytes, name: str) -> Measurement:
         if impedance:
             from echem.io._spectra import number_spectra
 
-            spectra, _, _ = number_spectra(data["freq_Hz"].to_numpy(float),
+            spectra, _, _, _ = number_spectra(data["freq_Hz"].to_numpy(float),
                                            data["cycle"].to_numpy() if "cycle" in data.columns else None)
             _, codes = np.unique(spectra, return_inverse=True)
             data["cycle"] = (codes + 1 + offset).astype("int64")
