@@ -71,16 +71,27 @@ def frame(rows: Iterable[Mapping[str, Any]], table: str):
     return df[columns]
 
 
-def write_csv(df, path: str | Path) -> None:
-    """Write a DataFrame as CSV atomically (full float precision)."""
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
+def write_csv(df, path: str | Path, rounded: bool = False) -> None:
+    """Write a DataFrame as CSV atomically.
+
+    By default with full float precision (the shortest text that reads back the same
+    float: per-sample tables are concatenated into the results' Parquet). ``rounded``:
+    values to their errors' precision, other numbers to 6 significant digits
+    (:func:`echem.report.numbers.csv_frame`; the results CSVs people read).
+    """
+    if rounded:
+        from echem.report.numbers import csv_frame
+
+        df = csv_frame(df)
+    atomic_write_text(path, df.to_csv(index=False))
 
 
 def write_table(df, csv_path: str | Path, parquet: bool = True) -> None:
-    """Write CSV and, beside it, Parquet; both atomically."""
+    """Write the CSV (rounded, see :func:`write_csv`) and, beside it, the Parquet (full
+    precision); both atomically."""
     import io
 
-    write_csv(df, csv_path)
+    write_csv(df, csv_path, rounded=True)
     if parquet:
         buf = io.BytesIO()
         out = df.copy()
