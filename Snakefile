@@ -1,6 +1,7 @@
 # echem: raw potentiostat exports -> published electrochemistry numbers.
-# Table of contents only; every stage lives in rules/<stage>.smk and calls one
-# function of the echem package (echem/workflow/).
+# Table of contents only. Each stage of a sample is one rule in rules/<stage>.smk that
+# calls one function of the echem package (echem/workflow/<stage>.py); rules/report.smk
+# collects the tables and draws the comparative figures.
 
 from snakemake.utils import min_version
 
@@ -13,14 +14,19 @@ configfile: "config/config.yaml"
 report: "report/workflow.rst"
 
 
+# The per-sample stages, in the order they depend on each other. A new stage is a rule in
+# rules/<stage>.smk (outputs named table(s) in tables/, errors, warnings, ...) and its name here.
+STAGES = ["ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius", "stability"]
+
+
 include: "rules/common.smk"
-include: "rules/ingest.smk"
-include: "rules/eis.smk"
-include: "rules/lsv.smk"
-include: "rules/tafel.smk"
-include: "rules/ecsa.smk"
-include: "rules/arrhenius.smk"
-include: "rules/sample.smk"
+
+
+for stage in STAGES:
+
+    include: f"rules/{stage}.smk"
+
+
 include: "rules/report.smk"
 
 

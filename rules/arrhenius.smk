@@ -1,13 +1,24 @@
-# Arrhenius: conductivity per temperature from the EIS fits and the sample geometry
-# (echem.workflow.arrhenius:arrhenius_sample; runs in each sample's job after EIS).
+# Arrhenius: conductivity per temperature from the EIS fits and the sample geometry,
+# activation energy per heating/cooling run (echem.workflow.arrhenius:arrhenius_sample).
 
-STAGES["arrhenius"] = {
-    "settings": config["arrhenius"],
-    "outputs": {
-        "conductivity": "tables/conductivity.csv",
-        "arrhenius": "tables/arrhenius.csv",
-        "audit": "audit/arrhenius/",
-        "figures": "figures/arrhenius/",
-        "errors": "errors/arrhenius.csv",
-    },
-}
+
+rule arrhenius:
+    input:
+        record=rules.ingest.output.record,
+        eis_fits=rules.eis.output.fits,
+    output:
+        conductivity=RES / "samples/{sample}/tables/conductivity.csv",
+        arrhenius=RES / "samples/{sample}/tables/arrhenius.csv",
+        audit=directory(RES / "samples/{sample}/audit/arrhenius"),
+        figures=directory(RES / "samples/{sample}/figures/arrhenius"),
+        errors=RES / "samples/{sample}/errors/arrhenius.csv",
+        warnings=RES / "samples/{sample}/warnings/arrhenius.csv",
+    params:
+        settings=config["arrhenius"],
+        figures=FIGURE_SETTINGS,
+    log:
+        RES / "logs/arrhenius/{sample}.log",
+    benchmark:
+        RES / "benchmarks/arrhenius/{sample}.tsv"
+    run:
+        run_stage("echem.workflow.arrhenius:arrhenius_sample", wildcards, input, params, output, log)

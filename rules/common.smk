@@ -1,14 +1,18 @@
-# Shared by every stage: config validation, sample discovery, paths, input functions.
+# Shared by every rule: config validation, the samples found in raw/, paths, input
+# functions, and the helpers every rule's `run:` block calls. A job calls one function of
+# the echem package; it computes in a warm worker process (echem/workflow/workers.py),
+# so that no job pays for an interpreter start (see README, "Speed").
 
-import threading
+import importlib.util
 from pathlib import Path
 
 import yaml
 from snakemake.utils import validate
 
+from echem.workflow.collect import strict_check
 from echem.workflow.config_cli import coerce_booleans
-from echem.workflow.discover import discover, sample_figure_formats, update_inventory
-from echem.workflow.workers import WorkerPool, run_stage
+from echem.workflow.discover import discover, sample_figure_formats
+from echem.workflow.workers import WorkerPool
 
 # `--config strict=true` arrives as the string "true": read it as the schema's boolean
 coerce_booleans(config, yaml.safe_load((Path(workflow.basedir) / "config" / "schema.yaml").read_text()))
@@ -16,55 +20,22 @@ validate(config, schema="../config/schema.yaml")
 
 RAW = Path(config["raw_dir"])
 RES = Path(config["results_dir"])
+
+# The samples: one folder each in raw/. Discovery only lists raw/ (and reads plain
+# `series:` lines); nothing is written while the workflow is parsed, so a dry run leaves
+# results/ as it was.
 DISCOVERY = discover(RAW)
 SAMPLES = sorted(DISCOVERY.samples)
-SAMPLE_FORMATS = sample_figure_formats(config["report"], len(SAMPLES))
-STAGES = {}  # filled by rules/<stage>.smk: settings and outputs of each stage, in order
 SERIES = {}
 for _sample in SAMPLES:
     SERIES.setdefault(DISCOVERY.samples[_sample].series, []).append(_sample)
 
-# Per-sample jobs run as `run:` blocks. With `force-use-threads` (profiles/default)
-# they execute in threads of the Snakemake process, which hand the work to warm worker
-# processes (echem.workflow.workers): the scientific Python stack is imported once per
-# run, not once per job, and every core computes (see README, "Speed").
-_POOL = {}
-_POOL_LOCK = threading.Lock()
-
-
-def stage_pool():
-    """The run's worker pool (None when jobs are not threads, e.g. on a cluster)."""
-    if not workflow.use_threads:
-        return None
-    with _POOL_LOCK:
-        if "pool" not in _POOL:
-            _POOL["pool"] = WorkerPool(workflow.cores)
-        return _POOL["pool"]
-
-
-def stage(target, **kwargs):
-    """Run one echem stage function (``module:function``) for a job."""
-    return run_stage(stage_pool(), target, **kwargs)
-
-
-def close_pool():
-    pool = _POOL.pop("pool", None)
-    if pool is not None:
-        pool.shutdown()
-    # profiles/default sets a job rate limit that never binds (see there); Snakemake still
-    # arms a re-scheduling threading.Timer per round, and the interpreter would wait for
-    # those to expire before exiting. Nothing is left to schedule here: cancel them.
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.cancel()
-
-
-onsuccess:
-    close_pool()
-
-
-onerror:
-    close_pool()
+# Per-sample diagnostic figures: with report.sample_figures `auto`, drawn while the run has
+# at most report.sample_figures_max_samples samples. The stage rules' params hold the
+# settings (FIGURE_SETTINGS), not this run's decision: a run crossing the limit re-runs no
+# sample that is up to date.
+SAMPLE_FORMATS = sample_figure_formats(config["report"], len(SAMPLES))
+FIGURE_SETTINGS = {key: config["report"].get(key) for key in ("sample_figures", "sample_formats")}
 
 
 wildcard_constraints:
@@ -72,47 +43,119 @@ wildcard_constraints:
     series=r"[A-Za-z0-9._-]+",
 
 
-def sample_dir(sample):
-    return RES / "samples" / sample
+# ----------------------------------------------------------------------------- input functions
 
 
-def inventory_path(sample):
-    return RES / "inventory" / f"{sample}.tsv"
+def raw_files(wildcards):
+    """The sample's raw files (all but sample.yaml): the ingest rule's inputs."""
+    sample = DISCOVERY.samples.get(wildcards.sample)
+    return sample.paths() if sample else [str(RAW / wildcards.sample)]
 
 
-# The raw files of each sample, summarised in one inventory file per sample (name, size,
-# mtime), rewritten only when they change: the sample's job depends on that one file
-# instead of on every raw file (see echem.workflow.discover.update_inventory).
-_PENDING = [
-    s for s in SAMPLES
-    if update_inventory(inventory_path(s), DISCOVERY.samples[s].inventory())
-    or not (sample_dir(s) / "done.json").exists()
-]
+def sample_yaml(wildcards):
+    sample = DISCOVERY.samples.get(wildcards.sample)
+    return [str(sample.sample_yaml)] if sample and sample.sample_yaml else []
 
 
-def warm_pool_once():
-    """Start the worker pool while the DAG is built, when sample jobs will run (the first
-    input function call comes after Snakemake knows whether this is a dry run)."""
-    if _PENDING and "warmed" not in _POOL and workflow.use_threads and not workflow.dryrun:
-        _POOL["warmed"] = True
-        stage_pool().warm()
+def stage_output(stage, key):
+    """The path pattern (with {sample}) of one named output of a stage rule."""
+    return getattr(rules, stage).output.get(key)
 
 
-def raw_inputs(wildcards):
-    """The sample's inventory: it changes whenever one of its raw files does."""
-    warm_pool_once()
-    return str(inventory_path(wildcards.sample))
+def stage_tables():
+    """Every per-sample table of the stages, by name: the stage rules' outputs in tables/."""
+    return {Path(p).stem: str(p) for stage in STAGES for p in getattr(rules, stage).output
+            if Path(p).parent.name == "tables"}
 
 
-def per_sample(pattern):
-    return [str(pattern).format(sample=s) for s in SAMPLES]
+def per_sample(patterns, samples=None):
+    return expand(patterns, sample=SAMPLES if samples is None else samples)
+
+
+def shown(series):
+    """The samples a series' comparative figures show (the first 16 by name)."""
+    from echem.plots.compare import shown_members
+
+    return shown_members(SERIES[series])
+
+
+def series_inputs(wildcards):
+    """What a series' figures read: every output but figures, errors and warnings of the
+    stages of the samples shown (adding a sample beyond them redraws nothing)."""
+    skip = {"figures", "errors", "warnings"}
+    patterns = [str(p) for stage in STAGES for key, p in getattr(rules, stage).output.items() if key not in skip]
+    return per_sample(patterns, shown(wildcards.series))
 
 
 def get_final_output():
-    targets = [RES / "tables" / f"{t}.csv" for t in TABLES] + [RES / "tables" / "errors.csv"]
-    targets.append(RES / "tables" / "eis_circuits.csv")
-    targets.append(RES / "tables" / "warnings.csv")
-    targets += [RES / "figures" / series for series in sorted(SERIES)]
+    """Everything a run makes: the collected tables, the figures per series, the strict check."""
+    names = [*stage_tables(), "errors", "warnings", "eis_circuits"]
+    targets = [str(RES / "tables" / f"{name}.csv") for name in names]
+    targets += [str(RES / "figures" / series) for series in sorted(SERIES)]
     if config.get("strict"):
-        targets.append(RES / "tables" / "strict.ok")
-    return [str(t) for t in targets]
+        targets.append(str(RES / "tables" / "strict.ok"))
+    return targets
+
+
+# ----------------------------------------------------------------------------- running a job
+
+POOL = WorkerPool(lambda: workflow.cores)
+
+
+def call(target, **kwargs):
+    """Run the echem function ``module:function`` with ``kwargs`` in a worker process."""
+    return POOL.call(target, **kwargs)
+
+
+def paths(named):
+    """A rule's named inputs or outputs as plain strings."""
+    return {key: str(value) for key, value in named.items()}
+
+
+def run_ingest(wildcards, params, output, log):
+    sample = DISCOVERY.samples[wildcards.sample]
+    call("echem.workflow.ingest:ingest_sample", sample=wildcards.sample, folder=str(sample.folder),
+         files=list(sample.files), sample_yaml=str(sample.sample_yaml) if sample.sample_yaml else None,
+         defaults=dict(params.defaults), out_dir=str(RES / "samples" / wildcards.sample),
+         log_path=str(log[0]), errors_path=str(output.errors))
+
+
+def run_stage(target, wildcards, input, params, output, log):
+    """One stage of one sample: ``target(sample_dir, settings, formats, outputs, log_path,
+    **inputs)``; the rule's named inputs other than ``record`` and ``canonical`` (which
+    every stage reads from the sample folder) are passed by name."""
+    inputs = {key: value for key, value in paths(input).items() if key not in ("record", "canonical")}
+    call(target, sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
+         formats=list(SAMPLE_FORMATS), outputs=paths(output), log_path=str(log[0]), **inputs)
+
+
+def run_series_figures(wildcards, params, output, log):
+    call("echem.workflow.collect:series_figures", results_dir=str(RES), series=wildcards.series,
+         members=list(params.members), cut=bool(params.cut), out_dir=str(output[0]),
+         formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]))
+
+
+def finish_run():
+    """At the end of a run that ran jobs: stop the workers, print the run summary."""
+    POOL.shutdown()
+    if importlib.util.find_spec("echem.workflow.summary") is not None:
+        from echem.workflow.summary import print_summary
+
+        try:
+            print_summary(str(RES))
+        except Exception as exc:  # noqa: BLE001 - a summary must never fail the run
+            print(f"echem: run summary not printed ({type(exc).__name__}: {exc})")
+
+
+# Warm the workers as the jobs start (a run with nothing to do starts none), and stop them
+# at the end; the one place where a run ends, for the summary too.
+onstart:
+    POOL.warm()
+
+
+onsuccess:
+    finish_run()
+
+
+onerror:
+    finish_run()

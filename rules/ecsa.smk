@@ -1,12 +1,25 @@
 # ECSA: double-layer capacitance from the CV scan-rate series; specific and mass activity
-# (echem.workflow.ecsa:ecsa_sample; runs in each sample's job after LSV, rules/sample.smk).
+# from the LSV (echem.workflow.ecsa:ecsa_sample).
 
-STAGES["ecsa"] = {
-    "settings": config["ecsa"],
-    "outputs": {
-        "table": "tables/ecsa.csv",
-        "audit": "audit/ecsa/",
-        "figures": "figures/ecsa/",
-        "errors": "errors/ecsa.csv",
-    },
-}
+
+rule ecsa:
+    input:
+        record=rules.ingest.output.record,
+        canonical=rules.ingest.output.canonical,
+        curves=rules.lsv.output.curves,
+        lsv_table=rules.lsv.output.table,
+    output:
+        table=RES / "samples/{sample}/tables/ecsa.csv",
+        audit=directory(RES / "samples/{sample}/audit/ecsa"),
+        figures=directory(RES / "samples/{sample}/figures/ecsa"),
+        errors=RES / "samples/{sample}/errors/ecsa.csv",
+        warnings=RES / "samples/{sample}/warnings/ecsa.csv",
+    params:
+        settings=config["ecsa"],
+        figures=FIGURE_SETTINGS,
+    log:
+        RES / "logs/ecsa/{sample}.log",
+    benchmark:
+        RES / "benchmarks/ecsa/{sample}.tsv"
+    run:
+        run_stage("echem.workflow.ecsa:ecsa_sample", wildcards, input, params, output, log)

@@ -1,13 +1,24 @@
 # EIS: equivalent-circuit fit of every impedance spectrum of a sample, with Lin-KK
-# (echem.workflow.eis:eis_sample; runs in each sample's job, rules/sample.smk).
+# (echem.workflow.eis:eis_sample). Its fits give the LSV's Ru and the conductivities.
 
-STAGES["eis"] = {
-    "settings": config["eis"],
-    "outputs": {
-        "table": "tables/eis.csv",
-        "fits": "eis_fits.json",
-        "audit": "audit/eis/",
-        "figures": "figures/eis/",
-        "errors": "errors/eis.csv",
-    },
-}
+
+rule eis:
+    input:
+        record=rules.ingest.output.record,
+        canonical=rules.ingest.output.canonical,
+    output:
+        table=RES / "samples/{sample}/tables/eis.csv",
+        fits=RES / "samples/{sample}/eis_fits.json",
+        audit=directory(RES / "samples/{sample}/audit/eis"),
+        figures=directory(RES / "samples/{sample}/figures/eis"),
+        errors=RES / "samples/{sample}/errors/eis.csv",
+        warnings=RES / "samples/{sample}/warnings/eis.csv",
+    params:
+        settings=config["eis"],
+        figures=FIGURE_SETTINGS,
+    log:
+        RES / "logs/eis/{sample}.log",
+    benchmark:
+        RES / "benchmarks/eis/{sample}.tsv"
+    run:
+        run_stage("echem.workflow.eis:eis_sample", wildcards, input, params, output, log)

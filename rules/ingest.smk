@@ -1,12 +1,23 @@
-# Ingest: read every file of a sample into the canonical measurement
-# (echem.workflow.ingest:ingest_sample; runs first in each sample's job, rules/sample.smk).
+# Ingest: read every file of a sample into the canonical measurement and resolve its
+# metadata (echem.workflow.ingest:ingest_sample). Its inputs are the sample's raw files and
+# sample.yaml: adding, removing or changing one re-runs that sample's stages, no others.
 
-STAGES["ingest"] = {
-    "settings": config["defaults"],
-    "outputs": {
-        "manifest": "manifest.csv",
-        "ingest": "ingest.json",
-        "canonical": "canonical/",
-        "errors": "errors/ingest.csv",
-    },
-}
+
+rule ingest:
+    input:
+        raw=raw_files,
+        meta=sample_yaml,
+    output:
+        manifest=RES / "samples/{sample}/manifest.csv",
+        record=RES / "samples/{sample}/ingest.json",
+        canonical=directory(RES / "samples/{sample}/canonical"),
+        errors=RES / "samples/{sample}/errors/ingest.csv",
+        warnings=RES / "samples/{sample}/warnings/ingest.csv",
+    params:
+        defaults=config["defaults"],
+    log:
+        RES / "logs/ingest/{sample}.log",
+    benchmark:
+        RES / "benchmarks/ingest/{sample}.tsv"
+    run:
+        run_ingest(wildcards, params, output, log)

@@ -1,75 +1,105 @@
-# Collect per-sample tables into results/tables/, draw comparative figures, strict check.
+# Over all samples: each table of results/tables/ collected from the per-sample tables,
+# the comparative figures of each series, and the strict check.
 
-from echem.plots.compare import shown_members
-from echem.workflow import collect as collect_stage
-
-TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius")
+TABLES = stage_tables()  # table name -> per-sample path pattern, read off the stage rules
 
 
-def done_files(samples=None):
-    """The samples' done.json: a sample's tables are complete once it exists."""
-    return [str(RES / "samples" / s / "done.json") for s in (SAMPLES if samples is None else samples)]
-
-
-COLLECTED = (*TABLES, "errors", "warnings", "eis_circuits")
-CAPTIONS = {"errors": "errors.rst", "warnings": "warnings.rst", "eis_circuits": "circuits.rst"}
-
-
-# One job writes every collected table: they all depend on every sample, and a job per
-# table would cost Snakemake's per-job bookkeeping nine times (see collect_all).
-rule collect:
+rule collect_table:
     input:
-        done_files(),
+        lambda wildcards: per_sample(TABLES[wildcards.table]),
     output:
-        **{f"{t}_csv": report(RES / "tables" / f"{t}.csv", caption=f"../report/{CAPTIONS.get(t, 'table.rst')}",
-                              category="Tables") for t in COLLECTED},
-        **{f"{t}_parquet": RES / "tables" / f"{t}.parquet" for t in COLLECTED},
-    params:
-        problems=DISCOVERY.problems,
-        series_of={s: DISCOVERY.samples[s].series for s in SAMPLES},
+        csv=report(RES / "tables/{table}.csv", caption="../report/table.rst", category="Tables"),
+        parquet=RES / "tables/{table}.parquet",
+    wildcard_constraints:
+        table="|".join(TABLES),
     log:
-        **{t: RES / "logs" / "collect" / f"{t}.log" for t in COLLECTED},
+        RES / "logs/collect/{table}.log",
+    benchmark:
+        RES / "benchmarks/collect/{table}.tsv"
     run:
-        stage(
-            "echem.workflow.collect:collect_all",
-            sample_dirs=[str(Path(p).parent) for p in input], stages=list(STAGES), problems=list(params.problems),
-            series_of=dict(params.series_of), outputs={t: output[f"{t}_csv"] for t in COLLECTED},
-            logs={t: log[t] for t in COLLECTED},
-        )
+        call("echem.workflow.collect:collect_table", paths=list(input), table=wildcards.table,
+             out_csv=output.csv, log_path=log[0])
+
+
+rule collect_errors:
+    input:
+        per_sample([stage_output(stage, "errors") for stage in STAGES]),
+    output:
+        csv=report(RES / "tables/errors.csv", caption="../report/errors.rst", category="Tables"),
+        parquet=RES / "tables/errors.parquet",
+    params:
+        problems=DISCOVERY.problems,  # folders discovery could not use: rows of their own
+    log:
+        RES / "logs/collect/errors.log",
+    benchmark:
+        RES / "benchmarks/collect/errors.tsv"
+    run:
+        call("echem.workflow.collect:collect_errors", paths=list(input), problems=list(params.problems),
+             out_csv=output.csv, log_path=log[0])
+
+
+rule collect_warnings:
+    input:
+        per_sample([stage_output(stage, "warnings") for stage in STAGES]),
+    output:
+        csv=report(RES / "tables/warnings.csv", caption="../report/warnings.rst", category="Tables"),
+        parquet=RES / "tables/warnings.parquet",
+    log:
+        RES / "logs/collect/warnings.log",
+    benchmark:
+        RES / "benchmarks/collect/warnings.tsv"
+    run:
+        call("echem.workflow.collect:collect_table", paths=list(input), table="warnings",
+             out_csv=output.csv, log_path=log[0])
+
+
+rule collect_circuits:
+    input:
+        per_sample(rules.eis.output.fits),
+    output:
+        csv=report(RES / "tables/eis_circuits.csv", caption="../report/circuits.rst", category="Tables"),
+        parquet=RES / "tables/eis_circuits.parquet",
+    params:
+        series_of={sample: DISCOVERY.samples[sample].series for sample in SAMPLES},
+    log:
+        RES / "logs/collect/eis_circuits.log",
+    benchmark:
+        RES / "benchmarks/collect/eis_circuits.tsv"
+    run:
+        call("echem.workflow.collect:collect_circuits", fits_paths=list(input),
+             series_of=dict(params.series_of), out_csv=output.csv, log_path=log[0])
 
 
 rule series_figures:
     input:
-        # only the samples a figure shows: adding a sample beyond them redraws nothing
-        lambda wc: done_files(shown_members(SERIES[wc.series])),
+        series_inputs,
     output:
         report(
-            directory(RES / "figures" / "{series}"),
+            directory(RES / "figures/{series}"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Comparative figures",
             subcategory="{series}",
         ),
     params:
-        members=lambda wc: shown_members(SERIES[wc.series]),
-        cut=lambda wc: len(SERIES[wc.series]) > len(shown_members(SERIES[wc.series])),
+        members=lambda wildcards: shown(wildcards.series),
+        cut=lambda wildcards: len(SERIES[wildcards.series]) > len(shown(wildcards.series)),
         formats=config["report"]["formats"],
         settings={"lsv": config["lsv"]},  # only what the figures use: other keys (strict) must not redraw them
     log:
-        RES / "logs" / "figures" / "{series}.log",
+        RES / "logs/figures/{series}.log",
+    benchmark:
+        RES / "benchmarks/figures/{series}.tsv"
     run:
-        stage(
-            "echem.workflow.collect:series_figures",
-            results_dir=str(RES), series=wildcards.series, members=list(params.members), cut=bool(params.cut),
-            out_dir=str(output[0]), formats=list(params.formats), settings=dict(params.settings),
-            log_path=str(log[0]),
-        )
+        run_series_figures(wildcards, params, output, log)
 
 
 rule strict_check:
     input:
-        RES / "tables" / "errors.csv",
+        rules.collect_errors.output.csv,
     output:
-        RES / "tables" / "strict.ok",
+        RES / "tables/strict.ok",
+    log:
+        RES / "logs/collect/strict.log",
     run:
-        collect_stage.strict_check(input[0], output[0])
+        strict_check(input[0], output[0])

@@ -21,11 +21,20 @@ def test_default_profile_keeps_going_and_reruns_incomplete():
     assert profile["cores"] == 2
 
 
+def test_default_profile_uses_only_documented_options():
+    """No setting that only works around Snakemake internals (a job-rate limit that never binds)."""
+    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    assert "max-jobs-per-timespan" not in profile
+    assert profile["force-use-threads"] is True and profile["scheduler"] == "greedy"
+
+
 def test_slurm_profile_sets_resources_for_every_rule():
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
-    for rule in ("sample", "collect", "series_figures"):
-        assert {"mem_mb", "runtime"} <= set(profile["set-resources"][rule])
+    rules = ("ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius", "stability", "collect_table",
+             "collect_errors", "collect_warnings", "collect_circuits", "series_figures")
+    for rule in rules:
+        assert {"mem_mb", "runtime"} <= set(profile["set-resources"][rule]), rule
 
 
 @pytest.mark.workflow
@@ -41,4 +50,5 @@ def test_slurm_profile_dry_run(tmp_path):
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    assert "sample" in out and "This was a dry-run" in out
+    assert "ingest" in out and "eis" in out and "This was a dry-run" in out
+    assert not (tmp_path / "results").exists(), "a dry run writes nothing under results/"

@@ -1,14 +1,18 @@
 """End-to-end runs of the Snakemake workflow in a temporary folder.
 
 Real corpus files make up the samples. The runs check the contract tables, the error
-rows for bad input, that raw/ is never written to, and that adding one file re-runs
-only the jobs that depend on it.
+rows for bad input, that raw/ is never written to, and that a change re-runs only the
+jobs it touches: adding one file re-runs its sample's stages, changing one stage's
+setting re-runs that stage (and what reads its outputs). The workflow's face to a
+Snakemake user is checked too: a stage's output can be asked for, a dry run writes
+nothing, ``--list-rules`` shows the stages, ``--lint`` finds nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,7 +135,7 @@ def test_adding_a_file_reruns_only_its_sample(project, corpus_dir):
     shutil.copy(extra, raw / "film1" / extra.name)
     plan = snakemake(work, "-n", "--quiet", "rules")
     planned = plan.stdout + plan.stderr
-    assert "sample" in planned
+    assert "ingest" in planned and "eis" in planned
     run = snakemake(work)
     log = run.stdout + run.stderr
     assert "wildcards: sample=film1" in log
@@ -144,9 +148,78 @@ def test_adding_a_file_reruns_only_its_sample(project, corpus_dir):
 def test_bad_config_value_fails_at_start_naming_the_key(tmp_path):
     (tmp_path / "raw").mkdir()
     bad = tmp_path / "bad.yaml"
-    text = (ROOT / "config" / "config.yaml").read_text().replace("sa_eta_mV: 70", "sa_eta_mv: 70")
-    bad.write_text(text)
+    text = (ROOT / "config" / "config.yaml").read_text()
+    assert "  min_scan_rates: 3" in text
+    bad.write_text(text.replace("  min_scan_rates: 3", "  min_scan_rate: 3"))
     proc = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
                            "--configfile", str(bad), "-n"], capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "sa_eta_mv" in proc.stdout + proc.stderr
+    assert "min_scan_rate" in proc.stdout + proc.stderr
+
+
+def jobs_run(log: str) -> dict[str, set[str]]:
+    """Rule -> samples of the jobs a run started (from Snakemake's log of each job)."""
+    jobs: dict[str, set[str]] = {}
+    for block in re.split(r"^(?=(?:local)?rule \w+:$)", log, flags=re.M)[1:]:
+        rule = re.match(r"(?:local)?rule (\w+):", block).group(1)
+        sample = re.search(r"^\s+wildcards: sample=([^,\s]+)", block.split("\n\n")[0], flags=re.M)
+        jobs.setdefault(rule, set()).add(sample.group(1) if sample else "")
+    return jobs
+
+
+def test_a_setting_change_reruns_only_its_stage(project, tmp_path):
+    """tafel.r2_min changed: the Tafel jobs and the tables/figures that show them, no EIS refit."""
+    work = project["work"]
+    eis_out = work / "results" / "samples" / "film1" / "tables" / "eis.csv"
+    eis_mtime = eis_out.stat().st_mtime_ns
+    overlay = tmp_path / "tafel.yaml"
+    overlay.write_text("tafel:\n  r2_min: 0.998\n")
+    run = snakemake(work, "--configfile", str(ROOT / "config" / "config.yaml"), str(overlay))
+    jobs = jobs_run(run.stdout + run.stderr)
+    assert jobs["tafel"] == {"cat1", "film1", "bad1"}
+    assert set(jobs) <= {"tafel", "collect_table", "collect_errors", "collect_warnings", "series_figures", "all"}, jobs
+    assert eis_out.stat().st_mtime_ns == eis_mtime
+    back = snakemake(work)  # the default again: Tafel once more, nothing else of the samples
+    assert set(jobs_run(back.stdout + back.stderr)) <= set(jobs)
+
+
+@pytest.fixture(scope="module")
+def demo_sample(tmp_path_factory):
+    """A raw/ with one demo catalyst sample; nothing run yet."""
+    work = tmp_path_factory.mktemp("stage")
+    shutil.copytree(ROOT / "raw" / "PtMG_UV50J", work / "raw" / "PtMG_UV50J")
+    return work
+
+
+def test_a_dry_run_writes_nothing_under_results(demo_sample):
+    plan = snakemake(demo_sample, "-n")
+    assert "This was a dry-run" in plan.stdout + plan.stderr
+    assert not (demo_sample / "results").exists()
+
+
+def test_a_stage_output_can_be_asked_for(demo_sample):
+    """`snakemake <a stage's output>` runs that stage and what it needs, nothing else."""
+    target = "results/samples/PtMG_UV50J/tables/eis.csv"
+    run = snakemake(demo_sample, target)
+    assert set(jobs_run(run.stdout + run.stderr)) == {"ingest", "eis"}
+    eis = pd.read_csv(demo_sample / target)
+    assert tuple(eis.columns) == TABLE_COLUMNS["eis"] and len(eis)
+    assert not (demo_sample / "results" / "samples" / "PtMG_UV50J" / "tables" / "tafel.csv").exists()
+    assert (demo_sample / "results" / "logs" / "eis" / "PtMG_UV50J.log").is_file()
+    assert (demo_sample / "results" / "benchmarks" / "eis" / "PtMG_UV50J.tsv").is_file()
+
+
+def test_the_stages_are_rules_snakemake_shows(demo_sample):
+    rules = snakemake(demo_sample, "--list-rules").stdout.split()
+    assert {"ingest", "eis", "lsv", "tafel", "ecsa", "arrhenius", "collect_table", "series_figures"} <= set(rules)
+    dag = snakemake(demo_sample, "--dag").stdout
+    for rule in ("ingest", "eis", "lsv", "tafel", "ecsa"):
+        assert f'label = "{rule}' in dag, rule
+
+
+def test_lint_is_clean(tmp_path):
+    (tmp_path / "raw").mkdir()
+    lint = snakemake(tmp_path, "--lint", check=False)
+    out = lint.stdout + lint.stderr
+    assert lint.returncode == 0 and "Lints for" not in out, out[-3000:]
+    assert not (tmp_path / "results").exists()

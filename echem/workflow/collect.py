@@ -88,29 +88,3 @@ def collect_circuits(fits_paths: Iterable[str], series_of: Mapping[str, str], ou
             run.warning(f"{row.sample} {row.file}: circuit {row.circuit} differs from the series' "
                         f"usual {row.series_circuit}")
         write_table(df, out_csv)
-
-
-def collect_all(sample_dirs: Iterable[str], stages: Iterable[str], problems: list[dict[str, str]],
-                series_of: Mapping[str, str], outputs: Mapping[str, str], logs: Mapping[str, str]) -> None:
-    """Every collected table in one job: the contract tables, errors, warnings, circuits.
-
-    ``outputs`` and ``logs`` map a table name (``overpotentials`` ... ``errors``,
-    ``warnings``, ``eis_circuits``) to its CSV and its log. One job, not one per table:
-    they all depend on every sample, and Snakemake's bookkeeping per job (≈ 0.4 s with
-    a thousand samples) cost more than the concatenations themselves.
-    """
-    from os.path import join  # thousands of paths: pathlib's parsing would cost more than the reads
-
-    dirs = [str(d) for d in sample_dirs]
-    stages = list(stages)
-    for table, out_csv in outputs.items():
-        if table == "errors":
-            collect_errors([join(d, "errors", f"{s}.csv") for s in stages for d in dirs], problems,
-                           out_csv, logs[table])
-        elif table == "warnings":
-            collect_table([join(d, "warnings", f"{s}.csv") for s in stages for d in dirs], "warnings",
-                          out_csv, logs[table])
-        elif table == "eis_circuits":
-            collect_circuits([join(d, "eis_fits.json") for d in dirs], series_of, out_csv, logs[table])
-        else:
-            collect_table([join(d, "tables", f"{table}.csv") for d in dirs], table, out_csv, logs[table])

@@ -1,16 +1,19 @@
-"""Warm worker processes for the per-sample jobs of a local run.
+"""Warm worker processes for the jobs of a run.
 
-Snakemake runs the `run:` blocks of a local run in threads of its own process
-(``force-use-threads`` in profiles/default), so numpy/scipy/pandas/matplotlib are
-imported once, not once per job. Threads share one interpreter lock, though, and the
-stages are Python-heavy (fits, figures): in threads they would use one core. So a
-job's thread hands its work to a small pool of worker processes, started once per
-run from a forkserver that has already imported echem's stages. The thread waits,
-the worker computes; ``--cores 2`` means two jobs, two workers, two busy cores.
+Every rule of the workflow is a `run:` block that calls one echem function. Snakemake
+runs `run:` blocks in threads of its own process when ``force-use-threads`` is set
+(profiles/default), so no job starts an interpreter (with numpy, scipy, pandas and
+matplotlib that costs 2-4 s here, more than most jobs). Threads share one interpreter
+lock, though, and the stages are Python-heavy (fits, figures): in threads they would
+use one core. So a job's thread hands its work to a small pool of worker processes,
+started once per run from a forkserver that has already imported echem's stages. The
+thread waits, the worker computes; ``--cores 2`` means two jobs, two workers, two busy
+cores.
 
 Everything a stage needs arrives as plain values (paths, dicts), and every stage
 function writes its own outputs, log and error rows, so a worker returns nothing.
-Cluster runs (no threads) call the stage inline: a SLURM job is its own process.
+A job that runs in a process of its own (a cluster job) gets a pool of its own: its
+forkserver imports the stack once, as the process itself would have.
 """
 
 from __future__ import annotations
@@ -20,19 +23,32 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Callable
 
 #: Modules the forkserver imports before forking workers (the expensive imports).
 PRELOAD = ["echem.workflow.preload"]
 
 
 class WorkerPool:
-    """A lazily started process pool of a fixed size; restarted if a worker dies."""
+    """A lazily started process pool; restarted if a worker dies.
 
-    def __init__(self, workers: int):
-        self.workers = max(1, int(workers))
+    ``workers``: the pool's size, or a function giving it when the pool starts (the
+    Snakefile passes ``lambda: workflow.cores``: known only once a run starts).
+    """
+
+    def __init__(self, workers: int | Callable[[], int | None]):
+        self._workers = workers
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    @property
+    def workers(self) -> int:
+        n = self._workers() if callable(self._workers) else self._workers
+        return max(1, int(n or 1))
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -45,8 +61,8 @@ class WorkerPool:
     def warm(self) -> None:
         """Start the forkserver and the workers now, without waiting for them.
 
-        The forkserver's imports take seconds; started while Snakemake still builds its
-        DAG, they are done by the time the first job needs a worker.
+        The forkserver's imports take seconds; started when the run starts (Snakemake's
+        ``onstart``), they overlap the first jobs' bookkeeping.
         """
         executor = self._get()
         for _ in range(self.workers):
