@@ -44,7 +44,7 @@ def runs(tmp_path_factory):
     snakemake(work)
     before = {
         "lsv": audit_records(results, "PdMG_UV50J", "lsv"),
-        "other": (results / "samples" / "PdMG_as-cast" / "done.json").stat().st_mtime_ns,
+        "other": (results / "samples" / "PdMG_as-cast" / "manifest.csv").stat().st_mtime_ns,
         "over": pd.read_csv(results / "tables" / "overpotentials.csv"),
         "cli": subprocess.run([str(ECHEM), "audit", "PdMG_UV50J", "--results", str(results)],
                               capture_output=True, text=True, check=True).stdout,
@@ -53,7 +53,7 @@ def runs(tmp_path_factory):
     run = snakemake(work)
     after = {
         "lsv": audit_records(results, "PdMG_UV50J", "lsv"),
-        "other": (results / "samples" / "PdMG_as-cast" / "done.json").stat().st_mtime_ns,
+        "other": (results / "samples" / "PdMG_as-cast" / "manifest.csv").stat().st_mtime_ns,
         "over": pd.read_csv(results / "tables" / "overpotentials.csv"),
         "log": run.stdout + run.stderr,
     }

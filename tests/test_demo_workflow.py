@@ -102,7 +102,7 @@ def test_dry_run_on_the_shipped_demo_plans_one_job_per_sample():
     import re
 
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    assert int(counts["sample"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])
+    assert int(counts["ingest"]) == len([p for p in (ROOT / "raw").iterdir() if p.is_dir()])
 
 
 def test_html_report_is_one_offline_file(demo):
