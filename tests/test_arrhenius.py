@@ -600,7 +600,7 @@ def test_plot_arrhenius_draws_points_lines_and_celsius_axis():
     fig.canvas.draw()
 
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
-    b_label = next(k for k in lines if k.startswith("B: Ea = 0.78"))
+    b_label = next(k for k in lines if k.startswith("B: E$_a$ = 0.78"))
     x_b, y_b = lines[b_label].get_data()
     assert len(x_b) == 8  # the excluded point is drawn separately, open
     assert lines["B: excluded"].get_markerfacecolor() == "none"
@@ -616,8 +616,13 @@ def test_plot_arrhenius_draws_points_lines_and_celsius_axis():
     # top axis in °C: 1000/T = 1000/373.15 K^-1 reads 100 °C
     assert C_from_inv_kK(1000.0 / 373.15) == pytest.approx(100.0)
     assert inv_kK_from_C(C_from_inv_kK(2.0)) == pytest.approx(2.0)
-    assert secax is not None and secax.get_xlabel() == "T (°C)"
-    assert "1000/T" in ax.get_xlabel()
+    assert secax is not None and secax.get_xlabel() == "T / °C"
+    assert ax.get_xlabel() == "1000 T$^{-1}$ / K$^{-1}$"  # quantity / unit, as every other axis
+    # Ea rounded to its error's significant digits (issue 16: not 0.77999 ± 0.00016 of a 0.01 error)
+    from echem.report.numbers import fmt_pm
+
+    res_b = series["B"][2]
+    assert b_label == f"B: E$_a$ = {fmt_pm(res_b.Ea_eV, res_b.Ea_err_eV)} eV"
 
 
 def test_plot_module_does_not_use_pyplot():

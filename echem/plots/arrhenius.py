@@ -28,16 +28,9 @@ def C_from_inv_kK(x):
         return np.where(x > 0, 1000.0 / x - T0_K, np.nan)
 
 
-def _pm(value: float, err: float) -> str:
-    """``0.780 ± 0.012``; more decimals when the error is below 0.001."""
-    if not np.isfinite(err):
-        return f"{value:.3f}"
-    decimals = 3 if err >= 1e-3 else min(6, 1 - int(np.floor(np.log10(err))) if err > 0 else 6)
-    return f"{value:.{decimals}f} ± {err:.{decimals}f}"
-
-
 def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str] | None = None,
-                   top_axis: bool = True):
+                   top_axis: bool = True, styles: Mapping[str, Mapping] | None = None,
+                   legend: bool = True):
     """Draw one or more Arrhenius series on ``ax``.
 
     ``series`` maps a label (sample, or sample + run such as ``"A heating"``) to
@@ -46,20 +39,27 @@ def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str
     the fit are filled markers; points in ``result.excluded`` are drawn open and named
     "excluded" in the legend. The fit line spans the fitted temperature range; for
     law ``sigma_T`` it is ``log10(A exp(-Ea/(k_B T)) / T)``, slightly curved on this
-    abscissa.
+    abscissa. ``Ea`` in the legend is rounded to its error's significant digits.
+
+    ``styles`` maps a label to ``marker``, ``linestyle`` and ``ms`` (e.g. heating and
+    cooling runs of one sample: one colour, two markers).
 
     ``T_C`` and ``sigma_S_cm`` must be the arrays given to :func:`fit_arrhenius` (the
     ``index`` of an excluded point refers to them).
 
-    Abscissa ``1000/T`` (1/K), ordinate ``log10(sigma / (S/cm))``; with ``top_axis`` a
-    secondary x-axis on top reads in °C. Returns the secondary axis (or ``None``).
+    Abscissa ``1000 T⁻¹ / K⁻¹``, ordinate ``log₁₀(σ / S cm⁻¹)``; with ``top_axis`` a
+    secondary x-axis on top reads ``T / °C``. Returns the secondary axis (or ``None``).
     """
+    from echem.report.numbers import fmt_pm
+
     for k, (label, item) in enumerate(series.items()):
         T_C, sigma, result = item
         T_C = np.asarray(T_C, dtype=float)
         sigma = np.asarray(sigma, dtype=float)
         colour = (colours or {}).get(label) or f"C{k % 10}"
-        marker = _MARKERS[k % len(_MARKERS)]
+        style = dict((styles or {}).get(label) or {})
+        marker = style.get("marker", _MARKERS[k % len(_MARKERS)])
+        ms = style.get("ms", 6)
         ok = np.isfinite(T_C) & np.isfinite(sigma) & (sigma > 0)
 
         excluded_idx: set[int] = set()
@@ -72,27 +72,27 @@ def plot_arrhenius(ax, series: Mapping[str, tuple], *, colours: Mapping[str, str
 
         text = label
         if isinstance(result, ArrheniusResult) and np.isfinite(result.Ea_eV):
-            text = f"{label}: Ea = {_pm(result.Ea_eV, result.Ea_err_eV)} eV"
+            text = f"{label}: E$_a$ = {fmt_pm(result.Ea_eV, result.Ea_err_eV)} eV"
         ax.plot(inv_kK_from_C(T_C[used]), np.log10(sigma[used]), linestyle="none",
-                marker=marker, color=colour, label=text)
+                marker=marker, ms=ms, color=colour, label=text)
         if dropped.any():
             ax.plot(inv_kK_from_C(T_C[dropped]), np.log10(sigma[dropped]), linestyle="none",
-                    marker=marker, markerfacecolor="none", color=colour,
+                    marker=marker, ms=ms, markerfacecolor="none", color=colour,
                     label=f"{label}: excluded")
         if isinstance(result, ArrheniusResult) and used.sum() >= 2:
             t_lo, t_hi = T_C[used].min(), T_C[used].max()
             t_line = np.linspace(t_lo, t_hi, 100)
-            ax.plot(inv_kK_from_C(t_line), np.log10(result.sigma_S_cm(t_line)), "-",
-                    color=colour, linewidth=1.0)
+            ax.plot(inv_kK_from_C(t_line), np.log10(result.sigma_S_cm(t_line)),
+                    linestyle=style.get("linestyle", "-"), color=colour, linewidth=1.0)
 
-    ax.set_xlabel("1000/T (K$^{-1}$)")
+    ax.set_xlabel("1000 T$^{-1}$ / K$^{-1}$")
     ax.set_ylabel(r"log$_{10}$($\sigma$ / S cm$^{-1}$)")
-    if series:
+    if series and legend:
         ax.legend(fontsize="small", frameon=False)
     if not top_axis:
         return None
     ax.tick_params(top=False, labeltop=False)
     secax = ax.secondary_xaxis("top", functions=(C_from_inv_kK, inv_kK_from_C))
-    secax.set_xlabel("T (°C)")
+    secax.set_xlabel("T / °C")
     secax.tick_params(direction="in")
     return secax

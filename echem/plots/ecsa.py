@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from echem.report.numbers import fmt_pm
 
-def _current_unit(max_abs_A: float) -> tuple[float, str]:
+
+def current_unit(max_abs_A: float) -> tuple[float, str]:
     """Scale factor and label so currents read as 1-1000 of the unit."""
     for factor, unit in ((1e9, "nA"), (1e6, "µA"), (1e3, "mA")):
         if max_abs_A * factor < 1000:
@@ -19,12 +21,14 @@ def _current_unit(max_abs_A: float) -> tuple[float, str]:
     return 1.0, "A"
 
 
-def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_mid_V: float | None = None):
+def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_mid_V: float | None = None,
+                    reference: str | None = None):
     """Overlay CVs of a scan-rate series, coloured by scan rate (viridis, slow = dark).
 
     ``cvs`` holds ``(scan_rate_V_s, E_V, I_A)`` per CV. ``E_mid_V``, if given, is marked
     with a dotted vertical line (the potential the charging currents were read at).
-    Returns ``ax``.
+    ``reference``: the reference electrode the potentials are against (the axis then
+    reads ``E / V vs Hg/HgO (1 M KOH)``; else ``vs ref.``). Returns ``ax``.
     """
     from matplotlib import colormaps
 
@@ -32,7 +36,7 @@ def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_m
     if not cvs:
         return ax
     peak = max(float(np.nanmax(np.abs(np.asarray(i, float)))) for _, _, i in cvs)
-    factor, unit = _current_unit(peak)
+    factor, unit = current_unit(peak)
     cmap = colormaps["viridis"]
     n = len(cvs)
     for k, (v, E, I) in enumerate(cvs):
@@ -42,9 +46,14 @@ def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_m
     if E_mid_V is not None:
         ax.axvline(E_mid_V, color="0.4", ls=":", lw=0.8)
     ax.axhline(0.0, color="0.8", lw=0.5, zorder=0)
-    ax.set_xlabel("E / V vs ref.")
+    ax.set_xlabel(f"E / V vs {reference}" if reference else "E / V vs ref.")
     ax.set_ylabel(f"I / {unit}")
-    ax.legend(fontsize=7, frameon=False, title="scan rate", title_fontsize=7)
+    # outside the window's rectangle: inside, the legend sits on the CVs
+    ax.legend(fontsize=6.5, frameon=False, title="scan rate", title_fontsize=6.5, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig = ax.figure
+    if fig.get_layout_engine() is None and fig.subplotpars.right > 0.8:
+        fig.subplots_adjust(right=0.78)  # fixed margins (per-sample figures): room for the legend
     return ax
 
 
@@ -59,16 +68,15 @@ def plot_cdl_fit(ax, result, scan_rates, i_a, i_c):
     ia = np.asarray(i_a, float)
     ic = np.asarray(i_c, float)
     charging = 0.5 * (ia - ic)
-    factor, unit = _current_unit(float(np.nanmax(np.abs(np.concatenate([ia, ic])))))
+    factor, unit = current_unit(float(np.nanmax(np.abs(np.concatenate([ia, ic])))))
     v_mV = v * 1e3
     grid = np.linspace(0.0, float(v.max()) * 1.05, 50)
 
     audit = getattr(result, "audit", {}) or {}
-    err = result.cdl_err_F
-    err_txt = f" ± {err * 1e3:.2g}" if np.isfinite(err) else ""
     ax.plot(v_mV, charging * factor, "o", color="#0072B2", ms=5, label="(i$_a$ − i$_c$)/2")
     ax.plot(grid * 1e3, (result.cdl_F * grid + result.intercept_A) * factor, "-", color="#0072B2",
-            lw=1.2, label=f"C$_{{dl}}$ = {result.cdl_F * 1e3:.3g}{err_txt} mF, R² = {result.r2:.4f}")
+            lw=1.2, label=f"C$_{{dl}}$ = {fmt_pm(result.cdl_F * 1e3, result.cdl_err_F * 1e3)} mF, "
+                          f"R² = {result.r2:.4f}")
     for key, y, colour, marker, name in (
         ("anodic_fit", ia, "#D55E00", "^", "i$_a$"),
         ("cathodic_fit", -ic, "#009E73", "v", "−i$_c$"),
@@ -87,4 +95,6 @@ def plot_cdl_fit(ax, result, scan_rates, i_a, i_c):
     return ax
 
 
-__all__ = ["plot_cv_overlay", "plot_cdl_fit"]
+_current_unit = current_unit  # the former name
+
+__all__ = ["current_unit", "plot_cv_overlay", "plot_cdl_fit"]

@@ -4,14 +4,64 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: One colour per sample, stable across figures (assigned in sorted sample order).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-           "#000000", "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF")
+#: One colour per sample, stable across the figures of a series (assigned in the series'
+#: order, :func:`order_samples`): Okabe-Ito without its yellow (it vanishes on white),
+#: then darker tones.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#882255", "#8C564B", "#7F7F7F", "#44AA99", "#332288")
+#: Markers, cycled with the colours (a 13th sample gets the first colour, another marker).
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "p", "*")
+
+#: Words in a sample id that mark the untreated starting material (drawn first) and a
+#: reference or benchmark (drawn last): ``PtMG_as-cast`` first, ``PtC_ref`` last.
+PRISTINE_WORDS = ("as-cast", "ascast", "as_cast", "pristine", "as-prepared", "as-deposited",
+                  "as-grown", "untreated", "bare", "blank", "control")
+REFERENCE_WORDS = ("ref", "reference", "benchmark", "commercial", "std", "standard")
+
+
+def _natural_key(name: str):
+    import re
+
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name) if t]
+
+
+def _role(name: str) -> int:
+    import re
+
+    words = [w for w in re.split(r"[_\s.]+", name.lower()) if w]
+    parts = set(words) | {p for w in words for p in w.split("-")}
+    if parts & set(REFERENCE_WORDS) or name.lower().startswith("ref"):
+        return 2
+    if any(w in name.lower() for w in PRISTINE_WORDS):
+        return 0
+    return 1
+
+
+def order_samples(samples, order: dict | None = None) -> list[str]:
+    """The order a series is drawn and listed in, and its colours are assigned in.
+
+    ``order`` maps a sample to a number (from its ``sample.yaml``, when given): those come
+    first, by number. The others: the untreated material (``as-cast``, ``pristine``, ...)
+    first, then the treatments in natural order (``Tg-1h`` before ``Tg-3h``, ``UV25J``
+    before ``UV75J``, ``500C`` before ``750C``), references (``_ref``, ``reference``,
+    ``commercial``, ...) last.
+    """
+    order = order or {}
+    return sorted(dict.fromkeys(samples), key=lambda s: (
+        0 if s in order else 1, order.get(s, 0), _role(s), _natural_key(s)))
 
 
 def colour_for(sample: str, all_samples: list[str]) -> str:
-    ordered = sorted(all_samples)
+    """The sample's colour among ``all_samples`` (assigned in :func:`order_samples` order)."""
+    ordered = order_samples(all_samples)
     return PALETTE[ordered.index(sample) % len(PALETTE)] if sample in ordered else PALETTE[-1]
+
+
+def marker_for(sample: str, all_samples: list[str]) -> str:
+    """The sample's marker (cycles every len(PALETTE) samples, so colour + marker stay unique)."""
+    ordered = order_samples(all_samples)
+    k = ordered.index(sample) if sample in ordered else 0
+    return MARKERS[(k // len(PALETTE) + k) % len(MARKERS)]
 
 
 def new_figure(width_in: float = 4.5, height_in: float = 3.5, ncols: int = 1, nrows: int = 1,

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from echem.report.numbers import fmt_pm
+
 
 def plot_polarisation(ax, curves: Mapping[str, "object"], targets_mA_cm2: Sequence[float] = (10, 100)):
     """iR-corrected polarisation curves ``j`` against ``E`` (V vs RHE), one line per label.
@@ -28,17 +30,26 @@ def plot_polarisation(ax, curves: Mapping[str, "object"], targets_mA_cm2: Sequen
         if finite.size:
             signs.add(1 if finite[np.argmax(np.abs(finite))] >= 0 else -1)
     for sign in sorted(signs) or [1]:
-        for k, target in enumerate(targets_mA_cm2):
-            ax.axhline(sign * float(target), color="0.55", lw=0.8, ls="--", zorder=0)
-            ax.annotate(f"{sign * float(target):g}", xy=(1.0, sign * float(target)),
-                        xycoords=("axes fraction", "data"), xytext=(2, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=7, color="0.4")
+        for target in targets_mA_cm2:
+            target_line(ax, sign * float(target))
     ax.axhline(0.0, color="0.85", lw=0.5, zorder=0)
     ax.set_xlabel("E / V vs RHE (iR-corrected)")
     ax.set_ylabel("j / mA cm$^{-2}$")
     if curves:
-        ax.legend(fontsize=7, frameon=False)
+        # the HER's curve runs to the lower left, the OER's to the upper right: the legend
+        # goes to the corner the curve leaves free
+        ax.legend(fontsize=7, frameon=False, loc="lower right" if -1 in signs else "upper left")
     return ax
+
+
+def target_line(ax, j_mA_cm2: float, **kw):
+    """A dashed guide line at a target current density, labelled inside the axes (right end,
+    on the side away from zero), e.g. ``−10 mA cm⁻²``."""
+    ax.axhline(j_mA_cm2, color="0.55", lw=0.8, ls="--", zorder=0, **kw)
+    text = f"{j_mA_cm2:g}".replace("-", "−") + " mA cm$^{-2}$"
+    ax.annotate(text, xy=(0.985, j_mA_cm2), xycoords=("axes fraction", "data"),
+                xytext=(0, -2 if j_mA_cm2 < 0 else 2), textcoords="offset points",
+                va="top" if j_mA_cm2 < 0 else "bottom", ha="right", fontsize=6.5, color="0.35")
 
 
 def plot_tafel(ax, eta_mV, j_mA_cm2, result, label: str | None = None):
@@ -61,15 +72,10 @@ def plot_tafel(ax, eta_mV, j_mA_cm2, result, label: str | None = None):
         ax.plot(x[inside], y[inside], ".", ms=3.5, color=colour)
         xs = np.linspace(x[inside].min(), x[inside].max(), 50)
         ax.plot(xs, result.slope_mV_dec * (xs - np.log10(result.j0_mA_cm2)), "-", lw=2.0, color="k", alpha=0.8,
-                label=(f"{name}{result.slope_mV_dec:.1f} ± {_err(result.slope_err_mV_dec)} mV dec$^{{-1}}$, "
-                       f"window {result.eta_lo_mV:.0f}–{result.eta_hi_mV:.0f} mV"))
+                label=(f"{name}{fmt_pm(result.slope_mV_dec, result.slope_err_mV_dec)} mV dec$^{{-1}}$\n"
+                       f"window η = {result.eta_lo_mV:.0f}–{result.eta_hi_mV:.0f} mV"))
     ax.axhspan(result.eta_lo_mV, result.eta_hi_mV, color=colour, alpha=0.08, lw=0)
     ax.set_xlabel("log$_{10}$(|j| / mA cm$^{-2}$)")
     ax.set_ylabel("η / mV")
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
     return ax
-
-
-def _err(value: float) -> str:
-    """An error with one decimal, or two significant digits when smaller than 0.1."""
-    return f"{value:.1f}" if abs(value) >= 0.1 else f"{value:.2g}"
