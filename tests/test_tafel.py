@@ -213,7 +213,9 @@ def test_plot_tafel_highlights_window():
     assert plot_tafel(ax, eta, j, res, label="x") is ax
     assert ax.get_ylabel() == "η / mV" and "log" in ax.get_xlabel() and "mA cm" in ax.get_xlabel()
     fit_line = ax.get_lines()[-1]
-    assert fit_line.get_label().startswith("x: 60.")
+    from echem.report.numbers import fmt_pm  # the slope rounded to its error's digits
+
+    assert fit_line.get_label().startswith(f"x: {fmt_pm(res.slope_mV_dec, res.slope_err_mV_dec)} mV dec")
     # the drawn line spans the window and follows eta = b (log j - log j0)
     x = fit_line.get_xdata()
     assert fit_line.get_ydata()[0] == pytest.approx(res.slope_mV_dec * (x[0] - math.log10(res.j0_mA_cm2)))
