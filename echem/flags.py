@@ -69,6 +69,22 @@ FLAGS: dict[str, str] = {
     "ea_out_of_range": "the activation energy lies outside the plausible range (arrhenius.ea_range_eV)",
     "arrhenius_nonlinear": "ln(σT) is not linear in 1/T (R² below arrhenius.r2_min): two regimes or a "
                            "phase change",
+    # stability.csv and stability_lsv_shift.csv
+    "stopped_early": "the run ended before its planned duration (stability.duration_h in sample.yaml, "
+                     "or the _84h of a single file's name), or the file says it was aborted",
+    "off_set_value": "the controlled quantity (CP: current, CA: potential) differs from the set value "
+                     "(stability.set_tolerance_pct / set_tolerance_mV): the run is not at the set point",
+    "control_lost": "the controlled quantity left the set value for more than "
+                    "stability.max_off_set_fraction of the points (compliance limit, contact, range)",
+    "interrupted": "more than stability.max_interrupted_fraction of the run's time is missing (gaps, "
+                   "pauses between loops or joined files)",
+    "many_spikes": "more than stability.max_spike_fraction of the points are spikes (bubbles): start, end "
+                   "and drift rest on the points between them",
+    "windows_overlap": "the run is shorter than the settling time plus two averaging windows "
+                       "(stability.window_h): start and end values share points",
+    "no_window_data": "no usable point in the start or end window (a gap): that value is empty",
+    "order_mismatch": "sample.yaml calls an LSV 'before' or 'after' the run, but its start time says "
+                      "otherwise",
 }
 
 
