@@ -33,6 +33,8 @@ FLAGS: dict[str, str] = {
                    "the result rests on Ru",
     "eta_negative": "the target is reached on the far side of the equilibrium potential: check the "
                     "reference electrode, the pH and the reaction",
+    "eta_out_of_range": "an overpotential above lsv.eta_max_mV (1000 mV): more likely a wrong reference "
+                        "electrode, pH or reaction than a catalyst",
     "multiple_crossings": "the current crosses the target several times (noise, bubbles or a peak); the "
                           "last crossing before the maximum is used",
     "not_reached": "the sweep never reaches this current density (eta_mV empty)",

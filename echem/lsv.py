@@ -427,6 +427,7 @@ def analyse_lsv(
     cycle_numbers=None,
     sweep_direction: str = "reaction",
     ru_flags: Sequence[Flag] = (),
+    eta_max_mV: float = 1000.0,
 ) -> LSVResult:
     """Overpotential at each target current density from one polarisation curve.
 
@@ -446,8 +447,10 @@ def analyse_lsv(
     Without ``ru_ohm`` the curve is not corrected: ``ru_ohm`` is None and ``ir_fraction``
     0 in the rows, flagged ``no_ir`` when a non-zero fraction was asked for. ``ru_flags``
     (how Ru was found, e.g. ``ru_extrapolated`` or ``ru_bound_only``) are added to every
-    row. Rows are flagged ``not_reached``, ``eta_negative``, ``multiple_crossings``, and
-    ``ir_dominant`` where the correction ``f·|I|·Ru`` exceeds the corrected overpotential.
+    row. Rows are flagged ``not_reached``, ``eta_negative``, ``multiple_crossings``,
+    ``ir_dominant`` where the correction ``f·|I|·Ru`` exceeds the corrected overpotential,
+    and ``eta_out_of_range`` above ``eta_max_mV`` (no catalyst needs a volt of
+    overpotential: a wrong reference electrode or pH is far more likely).
 
     ``sweep``, ``cycle``, ``cycle_numbers`` (the file's cycle column) and
     ``sweep_direction`` choose the sweep as in :func:`select_sweep`.
@@ -543,6 +546,10 @@ def analyse_lsv(
                     "eta_negative", f"the target {t:g} mA/cm2 is reached on the far side of the equilibrium "
                                     "potential (negative overpotential): check the reference electrode, pH "
                                     "and reaction"))
+            if row["eta_mV"] > eta_max_mV:
+                row_flags.append(Flag(
+                    "eta_out_of_range", f"eta = {row['eta_mV']:.0f} mV at {t:g} mA/cm2 is above {eta_max_mV:g} mV: "
+                                        "check the reference electrode, the pH, the reaction and the iR correction"))
             if hit["crossings"] > 1:
                 row_flags.append(Flag(
                     "multiple_crossings", f"|j| crosses {t:g} mA/cm2 {hit['crossings']} times before its "

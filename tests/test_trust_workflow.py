@@ -92,6 +92,9 @@ def test_case1_lsv_is_not_ir_corrected_with_an_invented_ru(run):
     assert rows["ru_ohm"].isna().all() and (rows["ir_fraction"] == 0).all()
     for cell in rows["flags"]:
         assert {"no_ir", "ru_bound_only"} <= set(flags_of(cell))
+    # 1.9 V "overpotential" at 100 mA/cm2 (pH assumed, no iR correction): implausible, flagged
+    at100 = rows[rows["target_mA_cm2"] == 100].iloc[0]
+    assert at100["eta_mV"] > 1000 and "eta_out_of_range" in flags_of(at100["flags"])
     warnings = table(run, "warnings")
     why = warnings[(warnings["sample"] == "case1") & (warnings["flag"] == "ru_bound_only")]
     assert len(why) and why["warning"].str.contains("still on an arc").all()

@@ -135,7 +135,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
         targets_mA_cm2=tuple(settings["targets_mA_cm2"]), ru_ohm=ru, ru_err_ohm=ru_err,
         ir_fraction=fraction, sweep=settings["sweep"],
         cycle_numbers=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
-        ru_flags=ru_flags,
+        ru_flags=ru_flags, eta_max_mV=float(settings.get("eta_max_mV", 1000.0)),
     )
     fraction = result.audit["ir_fraction"]
     for warning in result.audit.get("warnings", []):
