@@ -351,15 +351,24 @@ def _format_rows(df, rows: list[dict], link: str | None = None) -> str:
 # ----------------------------------------------------------------------------- audit records
 
 
-def _render_value(v: Any, depth: int = 0) -> str:
+_UNIT_KEYS = ("unit", "units")
+
+
+def _render_value(v: Any, depth: int = 0, key: str = "") -> str:
     """A JSON value as readable HTML: dicts as definition lists, lists of dicts as tables,
-    long lists cut with a count; numbers to 6 significant digits."""
+    long lists cut with a count; numbers to 6 significant digits; units as people write
+    them (``Ohm^-1 sec^a`` -> ``S·s^n``)."""
+    if key in _UNIT_KEYS:
+        if isinstance(v, str):
+            return esc(display_unit(v))
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return esc("[" + ", ".join(display_unit(x) for x in v) + "]")
     if isinstance(v, dict):
         if not v:
             return '<span class="muted">{}</span>'
         if depth >= 4:
             return f"<code>{esc(json.dumps(v, default=str)[:300])}</code>"
-        items = "".join(f"<dt>{esc(k)}</dt><dd>{_render_value(x, depth + 1)}</dd>" for k, x in v.items())
+        items = "".join(f"<dt>{esc(k)}</dt><dd>{_render_value(x, depth + 1, k)}</dd>" for k, x in v.items())
         return f'<dl class="rec">{items}</dl>'
     if isinstance(v, list):
         if not v:
@@ -367,7 +376,7 @@ def _render_value(v: Any, depth: int = 0) -> str:
         if all(isinstance(x, dict) for x in v) and depth < 4:
             keys = list(dict.fromkeys(k for x in v[:50] for k in x))
             if len(keys) <= 12:
-                rows = [[f"<td>{_render_value(x.get(k), 5)}</td>" for k in keys] for x in v[:50]]
+                rows = [[f"<td>{_render_value(x.get(k), 5, k)}</td>" for k in keys] for x in v[:50]]
                 more = f'<div class="muted small">… {len(v) - 50} more</div>' if len(v) > 50 else ""
                 return _table([esc(k) for k in keys], rows, "small") + more
         if all(not isinstance(x, (dict, list)) for x in v):
