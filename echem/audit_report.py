@@ -45,28 +45,59 @@ def _files(rec) -> list[tuple[str, str]]:
     return [(files, shas)]
 
 
+def _num(value: Any) -> str:
+    """A number without an error: 6 significant digits; anything else as it is."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
 def _numbers(rec) -> list[str]:
+    """The fit's numbers, each value rounded to its error's significant digits
+    (:func:`echem.report.numbers.fmt_pm`), units as people write them."""
+    from echem.report.numbers import display_unit, error_column, fmt_pm, fmt_si
+
     result = rec.get("result", {})
     lines = []
     if "params" in result:  # EIS
         for p in result["params"]:
-            err = p.get("stderr")
-            err_text = f"{err:.3g}" if isinstance(err, (int, float)) else "n/a"
-            lines.append(f"{p['param']} = {p['value']:.6g} ± {err_text} {p.get('unit', '')}".rstrip())
+            err = p.get("stderr") if isinstance(p.get("stderr"), (int, float)) else None
+            unit = p.get("unit") or ""
+            text = fmt_si(p["value"], err, unit) if unit == "Ohm" else fmt_pm(p["value"], err, display_unit(unit))
+            lines.append(f"{p['param']} = {text}" + ("" if err is not None else " (no standard error)"))
         rs = result.get("series_resistance") or {}
-        rs_text = (f"{rs['value_ohm']:.6g} ± {rs['err_ohm']:.2g} Ω" if rs.get("value_ohm") is not None
-                   else f"unknown, <= {rs.get('bound_ohm')} Ω")
-        lines.append(f"chi2 = {result.get('chi2')}, kk_ok = {result.get('kk_ok')}, Rs = {rs_text} ({rs.get('source')})")
+        rs_text = (fmt_si(rs["value_ohm"], rs.get("err_ohm"), "Ohm") if rs.get("value_ohm") is not None
+                   else f"unknown, <= {_num(rs.get('bound_ohm'))} Ω")
+        lines.append(f"chi2 = {_num(result.get('chi2'))}, kk_ok = {result.get('kk_ok')}, "
+                     f"Rs = {rs_text} ({rs.get('source')})")
     elif "rows" in result:  # LSV
         for r in result["rows"]:
-            lines.append(f"eta@{r['target_mA_cm2']} mA/cm2 = {r['eta_mV']} ± {r['eta_err_mV']} mV "
-                         f"(reached {r['reached']}, Ru {r['ru_ohm']} Ω, f {r['ir_fraction']})"
+            eta = (fmt_pm(r["eta_mV"], r.get("eta_err_mV"), "mV") if r.get("eta_mV") is not None
+                   else "not reached")
+            lines.append(f"eta@{r['target_mA_cm2']:g} mA/cm2 = {eta} "
+                         f"(reached {r['reached']}, Ru {_num(r['ru_ohm'])} Ω, f {_num(r['ir_fraction'])})"
                          + (f" [flags: {r['flags']}]" if r.get("flags") else ""))
     else:
+        errors = {error_column(k) for k in result if error_column(k)}
         for key, value in result.items():
-            if isinstance(value, (int, float, str, bool)) or value is None:
+            if error_column(key) or key == "sample":
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                err_key = next((k for k in result if error_column(k) == key), None)
+                if key in errors and err_key is not None:
+                    lines.append(f"{key} = {fmt_pm(value, result.get(err_key))}")
+                else:
+                    lines.append(f"{key} = {_num(value)}")
+            elif isinstance(value, (str, bool)) or value is None:
                 lines.append(f"{key} = {value}")
     return lines
+
+
+def _used(value: Any) -> str:
+    """A metadata entry: ``value (source)`` for the (value, source) pairs the stages record."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) and value[1]:
+        return f"{_num(value[0]) if isinstance(value[0], float) else _short(value[0], 90)}  ({value[1]})"
+    return _num(value) if isinstance(value, float) else _short(value)
 
 
 def format_sample_audit(results_dir: Path, sample: str) -> str:
@@ -79,7 +110,7 @@ def format_sample_audit(results_dir: Path, sample: str) -> str:
         for line in _numbers(rec):
             out.append(f"  number   {line}")
         for key, value in (rec.get("metadata") or {}).items():
-            out.append(f"  used     {key}: {_short(value)}")
+            out.append(f"  used     {key}: {_used(value)}")
         out.append(f"  settings {_short(rec.get('settings'))}")
         method = rec.get("method") or {}
         for key in ("criterion", "window", "initial_guess", "guess", "bounds", "weighting", "sweep", "circuit"):

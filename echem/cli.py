@@ -3,12 +3,14 @@
     echem inspect FILE            technique, vendor, metadata, columns, rows, ranges
     echem convert FILE OUT.csv    the canonical CSV (SI columns, metadata as # comments)
     echem audit SAMPLE            every number of a sample with its file, sha256 and fit
+    echem report                  the HTML report of a workflow run (results/report/index.html)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -60,7 +62,26 @@ def _audit(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from echem.report import build
+
+    index = build(Path(args.results), Path(args.out) if args.out else None)
+    print(f"report written: {index} (open it in a browser; the folder {index.parent} works offline)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (``echem audit X | head``): not an error. Point stdout at
+        # devnull so that the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="echem", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sample")
     p.add_argument("--results", default="results", help="the workflow's results folder")
     p.set_defaults(func=_audit)
+
+    p = sub.add_parser("report", help="write the HTML report of a workflow run")
+    p.add_argument("--results", default="results", help="the workflow's results folder")
+    p.add_argument("--out", default=None, help="the report folder (default: RESULTS/report)")
+    p.set_defaults(func=_report)
 
     args = parser.parse_args(argv)
     from echem.errors import EchemError

@@ -199,6 +199,8 @@ def error_column(column: str) -> str | None:
         return "value"
     if "_err_" in column:
         return column.replace("_err_", "_", 1)
+    if column.endswith("_err") and len(column) > 4:
+        return column[:-4]
     return None
 
 
