@@ -103,7 +103,11 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
                     run.error(rel, f"{rel}: the file is truncated (cut off before its end); its "
                                    f"{record['rows']} complete rows were used. Re-export it from the "
                                    "instrument software if the measurement went on")
-                if record["technique"] is None:
+                if record["technique"] is None and m.meta.get("technique_label"):
+                    # the file names its technique, one echem does not analyse (GCPL, BCD, OCV loops ...)
+                    run.info(f"{rel}: {m.meta['technique_label']} is not a technique echem analyses; "
+                             "the file is listed in the manifest and not used")
+                elif record["technique"] is None:
                     run.warning(f"{rel}: technique unknown; name it in the file name (lsv, cv, eis) "
                                 "so that a stage picks it up", file=rel)
             if record["status"] != "ok" and run.errors:
