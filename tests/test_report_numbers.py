@@ -60,13 +60,13 @@ def test_round_trip_keeps_the_value_within_half_a_last_digit():
 def test_csv_frame_rounds_values_to_their_errors_and_the_rest_to_six_digits():
     df = pd.DataFrame({"sample": ["a", "b"], "eta_mV": [106.8158756, np.nan], "eta_err_mV": [0.03263474392, np.nan],
                        "E_RHE_V": [-0.1068158756, 1.0], "value": [1314167031.0, 6.02e-11],
-                       "stderr": [3053319.13, 1.8229e-13], "n_points": [263, 2], "r2": [0.9999973643, 0.98],
+                       "stderr": [3053319.13, 1.8229e-13], "n_points": [263, 2], "r2": [0.9999998432, 0.98],
                        "reached": [True, False]})
     out = csv_frame(df)
     assert list(out["eta_mV"]) == ["106.816", ""] and list(out["eta_err_mV"]) == ["0.033", ""]
     assert list(out["E_RHE_V"]) == ["-0.106816", "1"]
     assert list(out["value"]) == ["1.3142e+09", "6.020e-11"] and list(out["stderr"]) == ["3.1e+06", "1.8e-13"]
-    assert list(out["r2"]) == ["0.999997", "0.98"]
+    assert list(out["r2"]) == ["0.99999984", "0.98"]  # not "1"
     assert list(out["n_points"]) == [263, 2] and list(out["reached"]) == [True, False]
     back = pd.read_csv(__import__("io").StringIO(out.to_csv(index=False)))
     assert back["eta_mV"].iloc[0] == pytest.approx(106.816) and back["value"].iloc[0] == pytest.approx(1.3142e9)

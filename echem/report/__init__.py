@@ -10,3 +10,19 @@ def build(results_dir, out_dir=None, **kwargs):
     from echem.report.build import build as _build
 
     return _build(results_dir, out_dir, **kwargs)
+
+
+def write_report(results_dir, out_dir, log_path=None) -> str:
+    """The workflow's entry point: :func:`build` into ``out_dir``, one line in ``log_path``
+    (pages written, seconds). Returns the path of ``index.html`` as text."""
+    import time
+    from pathlib import Path
+
+    t0 = time.perf_counter()
+    index = build(results_dir, out_dir)
+    if log_path is not None:
+        pages = sum(1 for _ in Path(index).parent.rglob("*.html"))
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(log_path).write_text(f"report: {index} ({pages} pages, {time.perf_counter() - t0:.1f} s)\n",
+                                  encoding="utf-8")
+    return str(index)

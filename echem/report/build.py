@@ -123,10 +123,21 @@ def _series_of(sample: str, ingest: dict) -> str:
     return str(series) if series else sample.split("_", 1)[0]
 
 
-def _rows(df, sample: str):
+#: Rows of each table grouped by sample, built once per table and build (id of the frame).
+_GROUPS: dict[int, dict[str, list[dict]]] = {}
+
+
+def _rows(df, sample: str) -> list[dict]:
+    """The table's rows of one sample (grouped once: a thousand samples stay linear)."""
     if df is None or df.empty or "sample" not in df.columns:
         return []
-    return df[df["sample"].astype(str) == sample].to_dict("records")
+    groups = _GROUPS.get(id(df))
+    if groups is None:
+        groups = defaultdict(list)
+        for r in df.to_dict("records"):
+            groups[str(r["sample"])].append(r)
+        _GROUPS[id(df)] = groups
+    return groups.get(sample, [])
 
 
 def _isnum(x) -> bool:
@@ -576,6 +587,7 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
 
     results_dir = Path(results_dir)
     out_dir = Path(out_dir) if out_dir is not None else results_dir / "report"
+    _GROUPS.clear()
     tables = {name: _read_table(results_dir, name) for name in TABLE_NAMES}
     samples = _samples(results_dir, tables)
     series: dict[str, list[str]] = defaultdict(list)
@@ -612,6 +624,7 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
+        _GROUPS.clear()
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "index.html"

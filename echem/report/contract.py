@@ -199,7 +199,8 @@ def markdown() -> str:
         "",
         "The CSVs are for people: a value with an error column is written to the decimal place of its "
         "error's second significant digit (at least two significant digits of its own), the error to two "
-        f"significant digits, every other number to {CSV_SIG} significant digits. The Parquet files beside "
+        f"significant digits, `r2` to 8 decimals, every other number to {CSV_SIG} significant digits. The "
+        "Parquet files beside "
         "them keep full double precision: compute from those. Figures, the report and `echem audit` "
         "round a value to its error's significant digits (two when the error's leading digits are "
         "100–354, else one: the Particle Data Group's rule).",

@@ -222,7 +222,8 @@ def csv_frame(df):
     A value with an error column (``X_err_<unit>`` beside ``X_<unit>``; ``stderr`` beside
     ``value``) keeps the decimal place of its error's second significant digit (at
     least two significant digits of its own); the error keeps two significant digits;
-    every other number :data:`CSV_SIG` significant digits. Integers, text and booleans
+    every other number :data:`CSV_SIG` significant digits (``r2``: 8 decimals, it lies close to
+    1). Integers, text and booleans
     are left as they are; NaN is written empty.
     """
     import numpy as np
@@ -251,6 +252,9 @@ def csv_frame(df):
                         place = decimal_place(x, None, sig=2)
                     texts.append(_csv_number(x, place))
                     continue
-            texts.append(f"{x:.{CSV_SIG}g}")
+            if col == "r2" or col.startswith("r2_"):  # close to 1: decimals, not significant digits
+                texts.append(f"{x:.8f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{x:.{CSV_SIG}g}")
+            else:
+                texts.append(f"{x:.{CSV_SIG}g}")
         out[col] = pd.Series(texts, index=df.index, dtype=object)
     return out
