@@ -232,10 +232,15 @@ def _tafel(results_dir, series, members, tables, settings):
         in_window = ok & (eta >= row["eta_lo_mV"]) & (eta <= row["eta_hi_mV"])
         if in_window.any():
             x = np.log10(j[in_window])
-            xs = np.linspace(x.min(), x.max(), 20)
+            xs = np.linspace(x.min(), x.max(), 50)
+            line = row["slope_mV_dec"] * (xs - np.log10(row["j0_mA_cm2"]))
+            # the line inside the window's overpotentials only (a kinetic-model fit spans the
+            # whole curve: its Tafel asymptote is not drawn below the window, nor below η = 0)
+            keep = (line >= max(float(row["eta_lo_mV"]), 0.0)) & (line <= float(row["eta_hi_mV"]))
+            xs, line = (xs[keep], line[keep]) if keep.sum() >= 2 else (xs, line)
             flagged = _flagged(tafel, s, file=row["file"])
             any_flagged |= flagged
-            ax.plot(xs, row["slope_mV_dec"] * (xs - np.log10(row["j0_mA_cm2"])), color=colours[s], lw=2.2,
+            ax.plot(xs, line, color=colours[s], lw=2.2,
                     ls="--" if flagged else "-",
                     label=f"{s}: {fmt_pm(row['slope_mV_dec'], row['slope_err_mV_dec'])} mV dec$^{{-1}}$"
                           + (" (flagged)" if flagged else ""))
