@@ -57,3 +57,25 @@ def test_report_command_writes_the_report_of_a_results_folder(tmp_path):
     assert index.is_file() and str(index) in proc.stdout
     page = (results / "report" / "samples" / "S1.html").read_text(encoding="utf-8")
     assert "Fit records (2)" in page and "213.1 ± 0.6 MΩ" in page
+
+
+def test_report_rebuilds_only_the_pages_whose_sample_changed(tmp_path):
+    import os
+
+    from echem.report import build
+
+    results = fake_results(tmp_path, 2)
+    other = results / "samples" / "S2" / "audit" / "eis"
+    other.mkdir(parents=True)
+    for p in (results / "samples" / "S1" / "audit" / "eis").glob("*.json"):
+        (other / p.name).write_bytes(p.read_bytes())
+    index = build(results)
+    page = lambda s: index.parent / "samples" / f"{s}.html"  # noqa: E731
+    before = {s: page(s).stat().st_ino for s in ("S1", "S2")}
+    build(results)
+    assert {s: page(s).stat().st_ino for s in ("S1", "S2")} == before  # linked over, not rewritten
+    record = next(other.glob("*.json"))
+    os.utime(record, ns=(record.stat().st_atime_ns, record.stat().st_mtime_ns + 10**9))
+    build(results)
+    assert page("S1").stat().st_ino == before["S1"] and page("S2").stat().st_ino != before["S2"]
+    assert "Fit records (2)" in page("S2").read_text(encoding="utf-8")

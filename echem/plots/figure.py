@@ -57,6 +57,12 @@ def colour_for(sample: str, all_samples: list[str]) -> str:
     return PALETTE[ordered.index(sample) % len(PALETTE)] if sample in ordered else PALETTE[-1]
 
 
+def colours_for(samples) -> dict[str, str]:
+    """Every sample's colour at once (as :func:`colour_for`, one sort for all)."""
+    ordered = order_samples(samples)
+    return {s: PALETTE[k % len(PALETTE)] for k, s in enumerate(ordered)}
+
+
 def marker_for(sample: str, all_samples: list[str]) -> str:
     """The sample's marker (cycles every len(PALETTE) samples, so colour + marker stay unique)."""
     ordered = order_samples(all_samples)

@@ -449,11 +449,13 @@ def _record_numbers(rec: dict) -> str:
     return "<br>".join(lines)
 
 
-def _audit_section(records: list[tuple[Path, dict]]) -> str:
+def _audit_section(records: list[tuple[Path, dict, str]]) -> str:
+    """The fit records, each a collapsed block: numbers, files, metadata with sources,
+    settings, method and versions rendered; ``link``: the record's JSON in the report."""
     if not records:
         return '<p class="muted">No fit records.</p>'
     out = []
-    for path, rec in records:
+    for path, rec, link in records:
         files = rec.get("file")
         shas = rec.get("input_sha256")
         if not isinstance(files, list):
@@ -481,8 +483,7 @@ def _audit_section(records: list[tuple[Path, dict]]) -> str:
             f"<h4>Method</h4>{_render_value(rec.get('method') or {})}"
             f"<h4>Versions</h4>{_render_value(rec.get('versions') or {})}"
             f'<p class="small muted">record: <code>{esc(path.name)}</code>, created {esc(rec.get("created"))}</p>'
-            f"<details><summary>raw JSON</summary><pre>{esc(json.dumps(rec, indent=1, default=str))}</pre>"
-            f"</details></details>")
+            f'<p class="small"><a href="{esc(link)}">the record as JSON</a></p></details>')
     return "".join(out)
 
 
@@ -583,7 +584,7 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
     a sample whose stages failed) is left out of the pages, never an error.
     """
     from echem.flags import FLAGS
-    from echem.plots.figure import colour_for, order_samples
+    from echem.plots.figure import colours_for, order_samples
 
     results_dir = Path(results_dir)
     out_dir = Path(out_dir) if out_dir is not None else results_dir / "report"
@@ -607,11 +608,18 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
         sa_eta: dict[str, float] = {}
         cells = {s: key.cells(s, f"samples/{_safe_stem(s)}.html#flags", sa_eta) for s in samples}
         _write_index(tmp, title, results_dir, series, samples, key, cells, tables)
+        old_stamps = _read_stamps(out_dir)
+        stamps = {}
         for ser, members in series.items():
-            _write_series(tmp, title, results_dir, ser, members, key, tables)
+            colours = colours_for(members)
+            _write_series(tmp, title, results_dir, ser, members, key, tables, colours)
             for s in members:
-                _write_sample(tmp, title, results_dir, s, ser, samples[s], tables,
-                              colour_for(s, members), key)
+                stamp = _stamp(results_dir, s, ser, tables, colours[s])
+                stamps[s] = stamp
+                if old_stamps.get(s) == stamp and _reuse(out_dir, tmp, s):
+                    continue  # nothing of the sample changed: its page and files are linked over
+                _write_sample(tmp, title, results_dir, s, ser, samples[s], tables, colours[s], key)
+        (tmp / STAMPS).write_text(json.dumps(stamps, indent=0, sort_keys=True), encoding="utf-8")
         _write_warnings(tmp, title, tables)
         _write_outputs(tmp, title)
         _ = FLAGS
@@ -642,7 +650,9 @@ _EMPTY = '<td class="num muted">–</td>'
 def _key_table(key: _Key, members: list[str], cells: dict[str, dict], prefix: str, tables: dict) -> str:
     """The key numbers of ``members``, one row each, with the columns any of them has; the
     sample's colour (as in its series' figures), error count and every flag of its rows."""
-    from echem.plots.figure import colour_for
+    from echem.plots.figure import colours_for
+
+    colours = colours_for(members)
 
     cols = [(k, h) for k, h in key.columns() if any(cells[s].get(k, _EMPTY) != _EMPTY for s in members)]
     rows = []
@@ -651,7 +661,7 @@ def _key_table(key: _Key, members: list[str], cells: dict[str, dict], prefix: st
         all_codes = sorted({code for name in TABLE_NAMES if name not in ("errors", "warnings", "eis_circuits")
                             for r in _rows(tables.get(name), sm) for code in _codes(r.get("flags"))})
         errs = len(_rows(tables.get("errors"), sm))
-        sw = f'<span class="sw" style="background:{colour_for(sm, members)}"></span>'
+        sw = f'<span class="sw" style="background:{colours[sm]}"></span>'
         rows.append([f'<td>{sw}<a href="{link}">{esc(sm)}</a>'
                      + (f' <a class="err small" href="{link}#errors">{errs} error{"s" * (errs > 1)}</a>'
                         if errs else "") + "</td>"]
@@ -661,7 +671,6 @@ def _key_table(key: _Key, members: list[str], cells: dict[str, dict], prefix: st
 
 
 def _write_index(tmp, title, results_dir, series, samples, key, cells, tables):
-    from echem.plots.figure import colour_for
     from echem.workflow.summary import summarise
 
     try:
@@ -715,9 +724,8 @@ def _series_figures(results_dir: Path, ser: str) -> list[Path]:
     return sorted(found, key=lambda p: (rank.get(p.stem, 99), p.name))
 
 
-def _write_series(tmp, title, results_dir, ser, members, key, tables):
+def _write_series(tmp, title, results_dir, ser, members, key, tables, colours):
     from echem.plots.compare import CAPTIONS, MAX_SAMPLES_PER_FIGURE
-    from echem.plots.figure import colour_for
 
     figs = []
     for png in _series_figures(results_dir, ser):
@@ -737,7 +745,7 @@ def _write_series(tmp, title, results_dir, ser, members, key, tables):
     if len(members) > MAX_SAMPLES_PER_FIGURE:
         note = (f'<p class="err">The figures show the first {MAX_SAMPLES_PER_FIGURE} of the {len(members)} '
                 "samples (in the series' order); the table below has all of them.</p>")
-    legend = " ".join(f'<span class="sw" style="background:{colour_for(s, members)}"></span>'
+    legend = " ".join(f'<span class="sw" style="background:{colours[s]}"></span>'
                       f'<a href="../samples/{_safe_stem(s)}.html">{esc(s)}</a>&nbsp;&nbsp;' for s in members)
     key_html = _key_table(key, members, {s: key.cells(s, f"../samples/{_safe_stem(s)}.html#flags", {})
                                          for s in members}, "../samples/", tables)
@@ -825,13 +833,13 @@ def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, 
     records = []
     audit = base / "audit"
     if audit.is_dir():
-        for stage in ("eis", "lsv", "tafel", "ecsa", "arrhenius", "stability"):
-            for p in sorted((audit / stage).glob("*.json")):
-                records.append((p, _json(p)))
-        known = {"eis", "lsv", "tafel", "ecsa", "arrhenius", "stability"}
-        for p in sorted(audit.glob("*/*.json")):
-            if p.parent.name not in known:
-                records.append((p, _json(p)))
+        known = ("eis", "lsv", "tafel", "ecsa", "arrhenius", "stability")
+        paths = [p for stage in known for p in sorted((audit / stage).glob("*.json"))]
+        paths += [p for p in sorted(audit.glob("*/*.json")) if p.parent.name not in known]
+        for p in paths:
+            rel = Path("audit") / _safe_stem(sample) / p.parent.name / p.name
+            _place(p, tmp / rel)
+            records.append((p, _json(p), f"../{rel.as_posix()}"))
     parts.append(f'<h2 id="audit">Fit records ({len(records)})</h2><p class="small muted">One record per fit: '
                  "input files and sha256, numbers, metadata and where each value came from, settings, the method "
                  "(window, initial guess, bounds, candidates) and package versions. Also: "
@@ -852,6 +860,62 @@ def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, 
     (tmp / "samples").mkdir(exist_ok=True)
     (tmp / "samples" / f"{_safe_stem(sample)}.html").write_text(
         _page(f"{title}: {sample}", "".join(parts), 1), encoding="utf-8")
+
+
+#: The file in the report folder that records what each sample page was built from.
+STAMPS = ".stamps.json"
+#: Bumped when the pages' layout changes: every page is then rebuilt.
+LAYOUT_VERSION = 1
+
+
+def _read_stamps(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _stamp(results_dir: Path, sample: str, ser: str, tables: dict, colour: str) -> str:
+    """What a sample page is built from: its files' names, sizes and mtimes (figures, audit
+    records, ingest, manifest), its table rows, its series and colour, the layout."""
+    import hashlib
+
+    h = hashlib.sha256(f"{LAYOUT_VERSION}|{ser}|{colour}".encode())
+    base = results_dir / "samples" / sample
+    for sub in ("figures", "audit"):
+        for root, dirs, files in os.walk(base / sub):
+            dirs.sort()
+            for f in sorted(files):
+                st = os.stat(os.path.join(root, f))
+                h.update(f"{root}/{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for f in ("ingest.json", "manifest.csv"):
+        try:
+            st = os.stat(base / f)
+            h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+        except OSError:
+            pass
+    for name in TABLE_NAMES:
+        h.update(repr(_rows(tables.get(name), sample)).encode())
+    return h.hexdigest()
+
+
+def _reuse(old_dir: Path, tmp: Path, sample: str) -> bool:
+    """Link an unchanged sample's page, figures and records from the previous report."""
+    stem = _safe_stem(sample)
+    page = old_dir / "samples" / f"{stem}.html"
+    if not page.is_file():
+        return False
+    try:
+        _place(page, tmp / "samples" / page.name)
+        for sub in ("figures/samples", "audit"):
+            src = old_dir / sub / stem
+            if src.is_dir():
+                for p in src.rglob("*"):
+                    if p.is_file():
+                        _place(p, tmp / sub / stem / p.relative_to(src))
+    except OSError:
+        return False
+    return True
 
 
 def _guess_stage(stem: str) -> str:
