@@ -22,7 +22,7 @@ def current_unit(max_abs_A: float) -> tuple[float, str]:
 
 
 def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_mid_V: float | None = None,
-                    reference: str | None = None):
+                    reference: str | dict | None = None):
     """Overlay CVs of a scan-rate series, coloured by scan rate (viridis, slow = dark).
 
     ``cvs`` holds ``(scan_rate_V_s, E_V, I_A)`` per CV. ``E_mid_V``, if given, is marked
@@ -46,6 +46,8 @@ def plot_cv_overlay(ax, cvs: Sequence[tuple[float, np.ndarray, np.ndarray]], E_m
     if E_mid_V is not None:
         ax.axvline(E_mid_V, color="0.4", ls=":", lw=0.8)
     ax.axhline(0.0, color="0.8", lw=0.5, zorder=0)
+    if isinstance(reference, dict):  # {name: ..., E_vs_SHE_V: ...} of sample.yaml
+        reference = reference.get("name")
     ax.set_xlabel(f"E / V vs {reference}" if reference else "E / V vs ref.")
     ax.set_ylabel(f"I / {unit}")
     # outside the window's rectangle: inside, the legend sits on the CVs
