@@ -48,10 +48,24 @@ def record(stage: str, sample: str, file: str | None, sha256: str | list[str] | 
     }
 
 
+def safe_name(name: str) -> str:
+    """A file-system-safe form of a file name, unique for every name.
+
+    Characters outside ``[A-Za-z0-9._-]`` become ``_``; when that changed the name, a short
+    hash of the original is appended, so that ``eis 1.DTA`` and ``eis_1.DTA`` (both
+    ``eis_1.DTA`` after cleaning) keep records and figures of their own.
+    """
+    import hashlib
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
+    if safe != name:
+        safe = f"{safe}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:6]}"
+    return safe
+
+
 def audit_name(stage: str, file: str | None, suffix: str = "") -> str:
-    """File name of an audit record: ``<stage>__<safe file name><suffix>.json``."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file or "sample").strip("_")
-    return f"{stage}__{safe}{suffix}.json"
+    """File name of an audit record: ``<stage>__<safe file name><suffix>.json`` (:func:`safe_name`)."""
+    return f"{stage}__{safe_name(file) if file else 'sample'}{suffix}.json"
 
 
 def write(directory: str | Path, name: str, rec: dict[str, Any]) -> Path:

@@ -21,8 +21,13 @@ SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 REACTIONS = ("HER", "OER", "none", "auto")
 
 
+_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
 def _number(value: Any, key: str, *, minimum: float | None = None, maximum: float | None = None,
             exclusive_min: bool = False) -> float:
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as text: it is a number all the same
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = ""
         if isinstance(value, str):
@@ -41,8 +46,20 @@ def _number(value: Any, key: str, *, minimum: float | None = None, maximum: floa
     return v
 
 
-def _positive(key):
-    return lambda v: _number(v, key, minimum=0.0, exclusive_min=True)
+def _positive(key, maximum: float | None = None):
+    return lambda v: _number(v, key, minimum=0.0, exclusive_min=True, maximum=maximum)
+
+
+def _plausible(key, minimum: float, maximum: float, unit: str, exclusive_min: bool = False):
+    """A number within the range any real sample has (a typo or a wrong unit is far more
+    likely outside it); the message says so."""
+    def check(v):
+        x = _number(v, key, minimum=minimum, exclusive_min=exclusive_min)
+        if x > maximum:
+            raise MetadataError(f"{key} = {v!r} is beyond any real sample (at most {maximum:g} {unit}); "
+                                f"check the value and its unit ({unit})")
+        return x
+    return check
 
 
 def _fraction(key):
@@ -110,7 +127,8 @@ def _geometry(v):
     for key in needed:
         if key not in v:
             raise MetadataError(f"geometry ({v['kind']}) is missing {key}")
-        out[key] = _number(v[key], f"geometry.{key}", minimum=0.0, exclusive_min=True)
+        out[key] = _plausible(f"geometry.{key}", 0.0, 1e3 if key == "area_cm2" else 100.0,
+                              "cm2" if key == "area_cm2" else "cm", exclusive_min=True)(v[key])
     return out
 
 
@@ -172,23 +190,38 @@ def _stability(v):
 SAMPLE_KEYS: dict[str, Any] = {
     "series": _string("series"),
     "reaction": _reaction,
-    "area_cm2": _positive("area_cm2"),
+    "area_cm2": _plausible("area_cm2", 0.0, 1e4, "cm2", exclusive_min=True),
     "reference_electrode": _reference,
     "pH": lambda v: _number(v, "pH", minimum=-2.0, maximum=16.0),
     "ir_compensation": _fraction("ir_compensation"),
-    "ru_ohm": lambda v: _number(v, "ru_ohm", minimum=0.0),
-    "ru_err_ohm": lambda v: _number(v, "ru_err_ohm", minimum=0.0),
+    "ru_ohm": _plausible("ru_ohm", 0.0, 1e7, "Ohm"),
+    "ru_err_ohm": _plausible("ru_err_ohm", 0.0, 1e7, "Ohm"),
     "instrument_ir_compensation": _fraction("instrument_ir_compensation"),
-    "loading_mg_cm2": _positive("loading_mg_cm2"),
-    "specific_capacitance_mF_cm2": _positive("specific_capacitance_mF_cm2"),
+    "loading_mg_cm2": _plausible("loading_mg_cm2", 0.0, 1e3, "mg/cm2", exclusive_min=True),
+    "specific_capacitance_mF_cm2": _plausible("specific_capacitance_mF_cm2", 0.0, 10.0, "mF/cm2",
+                                              exclusive_min=True),
     "electrolyte": _string("electrolyte"),
     "geometry": _geometry,
     "temperature_C": _temperature_map,
     "circuit": _string("circuit"),
     "tafel_window_mV": _window,
     "stability": _stability,
-    "notes": lambda v: str(v),
+    "notes": lambda v: _notes(v),
 }
+
+
+#: A sample.yaml holds a few lines of metadata; anything much larger is not one.
+MAX_SAMPLE_YAML_BYTES = 64 * 1024
+#: Free-text notes are kept up to this many characters (the audit copies them).
+MAX_NOTES_CHARS = 4000
+
+
+def _notes(v) -> str:
+    text = str(v)
+    if len(text) > MAX_NOTES_CHARS:
+        raise MetadataError(f"notes holds {len(text):,} characters; keep sample.yaml's notes under "
+                            f"{MAX_NOTES_CHARS} and put longer text in a file of its own beside it")
+    return text
 
 
 def _suggest(key: str, known) -> str:
@@ -233,15 +266,24 @@ def load_sample_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
+        size = path.stat().st_size
+        if size > MAX_SAMPLE_YAML_BYTES:
+            raise MetadataError(f"{path.name}: {size:,} bytes, but a sample.yaml is a few lines of metadata "
+                                f"(at most {MAX_SAMPLE_YAML_BYTES // 1024} kB read); move long text or data out of it")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MetadataError(f"{path.name}: not UTF-8 text (byte {exc.start} cannot be read); "
                             "save it as UTF-8 in the editor") from None
+    except OSError as exc:
+        raise MetadataError(f"{path.name}: cannot be read ({exc.strerror or exc}); check its permissions") from None
     try:
         raw = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise MetadataError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())}); fix the "
                             "syntax (key: value, one per line)") from None
+    except RecursionError:
+        raise MetadataError(f"{path.name}: nested too deeply to be metadata; a sample.yaml is flat "
+                            "key: value lines (geometry and stability one level deeper)") from None
     except MetadataError as exc:
         raise MetadataError(f"{path.name}: {exc}") from None
     return validate_sample_metadata(raw, where=path.name)
@@ -251,7 +293,16 @@ def _unique_key_loader():
     import yaml
 
     class UniqueKeyLoader(yaml.SafeLoader):
-        """SafeLoader that refuses a key given twice (plain YAML keeps the last silently)."""
+        """SafeLoader that refuses a key given twice (plain YAML keeps the last silently) and
+        aliases (``*name``): metadata needs none, and a few nested aliases expand to billions
+        of values (a "YAML bomb" of a few hundred bytes)."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.events.AliasEvent):
+                event = self.peek_event()
+                raise MetadataError(f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
+                                    "allowed in sample.yaml; write the value out")
+            return super().compose_node(parent, index)
 
         def construct_mapping(self, node, deep=False):
             seen: dict[Any, int] = {}

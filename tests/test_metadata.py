@@ -5,7 +5,7 @@ import yaml
 
 from conftest import ROOT
 from echem.errors import MetadataError
-from echem.metadata import (SAMPLE_KEYS, resolve_file_metadata, resolve_sample_metadata,
+from echem.metadata import (SAMPLE_KEYS, load_sample_yaml, resolve_file_metadata, resolve_sample_metadata,
                             validate_sample_metadata)
 
 
@@ -62,3 +62,49 @@ def test_file_temperature_from_map_then_name():
     assert v["file_temperature_C"] == pytest.approx(299.85) and s["file_temperature_C"] == "file name"
     v, s = resolve_file_metadata(values, sources, {}, "cv_20mVs_C01.mpt")
     assert v["file_temperature_C"] is None and s["file_temperature_C"] == "unset"
+
+
+# ------------------------------------------------------------------ hostile sample.yaml
+
+
+@pytest.mark.parametrize("text,message", [
+    # a 300-byte "billion laughs": nested aliases expand to 10^7 values
+    ('a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+     'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nnotes: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n', "aliases"),
+    ("notes: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ("notes: " + "x" * 5000 + "\n", "notes holds 5,000 characters"),
+    ("ru_ohm: 100000000000000000000000000000000000000000000000000000000000\n", "beyond any real sample"),
+    ("area_cm2: 1.0e300\n", "beyond any real sample"),
+    ("geometry: {kind: through-plane, thickness_cm: 5000, area_cm2: 1}\n", "beyond any real sample"),
+])
+def test_hostile_sample_yaml_is_refused_quickly_with_a_reason(tmp_path, text, message):
+    import time
+
+    path = tmp_path / "sample.yaml"
+    path.write_text(text)
+    t0 = time.perf_counter()
+    with pytest.raises(MetadataError, match=message):
+        load_sample_yaml(path)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_huge_sample_yaml_is_not_parsed(tmp_path):
+    path = tmp_path / "sample.yaml"
+    path.write_text("notes: x\n" + "# padding\n" * 20000)
+    with pytest.raises(MetadataError, match="a few lines of metadata"):
+        load_sample_yaml(path)
+
+
+def test_exponent_without_a_dot_is_a_number(tmp_path):
+    """YAML 1.1 reads 2e-1 (no dot) as text; it is still the number 0.2."""
+    path = tmp_path / "sample.yaml"
+    path.write_text("area_cm2: 2e-1\nru_ohm: 1E1\n")
+    assert load_sample_yaml(path) == {"area_cm2": 0.2, "ru_ohm": 10.0}
+
+
+def test_names_that_clean_to_one_name_keep_records_of_their_own():
+    from echem.audit import audit_name, safe_name
+
+    assert audit_name("eis", "eis 1.DTA") != audit_name("eis", "eis_1.DTA")
+    assert safe_name("eis_1.DTA") == "eis_1.DTA"  # a safe name stays as it is
+    assert safe_name("eis 1.DTA").startswith("eis_1.DTA-")

@@ -110,7 +110,12 @@ def test_durability_protocol_from_start_times(tmp_path):
     assert np.allclose(shift["delta_eta_mV"], 4.0, atol=0.5)
     assert (shift["delta_eta_err_mV"] < 1.0).all()
     audits = sorted(p.name for p in (out / "audit" / "stability").iterdir())
-    assert audits == ["stability__cp_a.csv_cp_b.csv.json", "stability_shift__lsv_initial.csv__lsv_after_10h.csv.json"]
+    from echem.audit import audit_name
+
+    # a run of two files is labelled "cp_a.csv;cp_b.csv": its record name says so, made unique
+    assert audits == [audit_name("stability", "cp_a.csv;cp_b.csv"),
+                      "stability_shift__lsv_initial.csv__lsv_after_10h.csv.json"]
+    assert audits[0].startswith("stability__cp_a.csv_cp_b.csv-")
     rec = json.loads((out / "audit" / "stability" / audits[0]).read_text())
     assert rec["metadata"]["ru_ohm"][0] == 2.0 and len(rec["input_sha256"]) == 2
     assert [e["kind"] for e in rec["method"]["events"]] == ["join"]

@@ -26,9 +26,10 @@ def read_json(path: str | Path) -> Any:
 
 
 def safe_stem(name: str) -> str:
-    import re
+    """A figure's file stem for a file or spectrum name (unique: :func:`echem.audit.safe_name`)."""
+    from echem.audit import safe_name
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
+    return safe_name(name)
 
 
 def draw(run, stem: Path, formats, painter, dpi: int = 110) -> None:
