@@ -31,10 +31,29 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _umask() -> int:
+    """The process's umask (read without changing it where Linux tells, else set and reset)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_target(path: Path):
+    """A temporary file beside ``path`` with the mode a plain ``open`` would give it
+    (``mkstemp`` makes it 0600: colleagues on a shared drive could not read the results)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(tmp)
 
 
@@ -83,7 +102,23 @@ def write_csv(df, path: str | Path, rounded: bool = False) -> None:
         from echem.report.numbers import csv_frame
 
         df = csv_frame(df)
-    atomic_write_text(path, df.to_csv(index=False))
+    atomic_write_text(path, _without_cr(df).to_csv(index=False))
+
+
+def _without_cr(df):
+    """A carriage return in a text cell (macOS writes files named ``Icon\r``) would end the
+    row for most CSV readers, because the csv module quotes only the line terminator
+    ``\n``: it is written as the two characters ``\r``."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    text_cols = [c for c in df.columns if is_object_dtype(df[c]) or is_string_dtype(df[c])]
+    bad = [c for c in text_cols if df[c].astype(str).str.contains("\r", regex=False).any()]
+    if not bad:
+        return df
+    df = df.copy()
+    for c in bad:
+        df[c] = df[c].map(lambda v: v.replace("\r", "\\r") if isinstance(v, str) else v)
+    return df
 
 
 def write_table(df, csv_path: str | Path, parquet: bool = True) -> None:
