@@ -216,9 +216,21 @@ def _select(E_V, I_A, reaction, which="last", cycle=None, cycle_numbers=None,
             f"only {int(rows.sum())} finite (E, I) points to analyse; the LSV needs a sweep of many points"
         )
     E_sel = np.where(rows, E, np.nan)
+    E_rows = E[rows]
+    if E_rows.size >= 20 and _noise_sd(E_rows) > 0.05 * float(np.ptp(E_rows)):
+        raise AnalysisError(
+            f"the potential jumps from row to row by a large part of its range (point-to-point scatter "
+            f"{_noise_sd(E_rows) * 1e3:.0f} mV over a {np.ptp(E_rows) * 1e3:.0f} mV range): the rows are not a "
+            "sweep in time order (sorted or shuffled by a spreadsheet?); export the file again"
+        )
     sweeps = split_sweeps(E_sel)
     if not sweeps:
         raise AnalysisError("the potential does not change; this is not a sweep (LSV/CV)")
+    if len(sweeps) > max(20, int(rows.sum()) // 10):
+        raise AnalysisError(
+            f"the potential reverses direction {len(sweeps) - 1} times in {int(rows.sum())} points: the rows "
+            "are not a sweep in time order (sorted or shuffled by a spreadsheet?); export the file again"
+        )
     longest = max(s.span_V for s in sweeps)
     fragments = [s for s in sweeps if s.span_V < FRAGMENT_FRACTION * longest]
     if fragments:

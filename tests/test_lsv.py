@@ -400,3 +400,16 @@ def test_oer_read_on_the_backward_sweep(seed):
         assert row["eta_mV"] == pytest.approx(eta_at(target, b, j0, 1000, jcap), abs=1.0)
     with pytest.raises(AnalysisError, match="sweep_direction='reverse'"):
         analyse_lsv(E[path.argmax():], I[path.argmax():], **kw)
+
+
+def test_shuffled_rows_are_named_as_such():
+    """Rows sorted or shuffled in a spreadsheet are no sweep: the error says so (not 'check
+    the reaction')."""
+    rng = np.random.default_rng(0)
+    E = np.linspace(0, -0.4, 400)
+    I = -1e-5 * 10 ** (-E / 0.06)
+    p = rng.permutation(E.size)
+    with pytest.raises(AnalysisError, match="not a sweep in time order"):
+        analyse_lsv(E[p], I[p], area_cm2=1.0, reaction="HER", offset_to_rhe_V=0.0)
+    # the same rows in order are analysed
+    assert analyse_lsv(E, I, area_cm2=1.0, reaction="HER", offset_to_rhe_V=0.0).rows[0]["reached"]
