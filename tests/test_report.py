@@ -1,4 +1,4 @@
-"""The HTML report (echem.report.build) on a real workflow run, checked in a real browser.
+"""The HTML report (echem.report.build, echem.report.pages) on a real workflow run, checked in a real browser.
 
 A module fixture runs the workflow on four demo samples (two PtMG catalysts, the Pt/C
 reference, one LLZO film temperature series) into a temporary folder and builds the

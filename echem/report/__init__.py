@@ -6,8 +6,8 @@ from __future__ import annotations
 
 
 def build(results_dir, out_dir=None, **kwargs):
-    """Write the offline HTML report of ``results_dir``; see :func:`echem.report.build.build`."""
-    from echem.report.build import build as _build
+    """Write the offline HTML report of ``results_dir``; see :func:`echem.report.pages.build`."""
+    from echem.report.pages import build as _build
 
     return _build(results_dir, out_dir, **kwargs)
 

@@ -491,9 +491,10 @@ def _audit_section(records: list[tuple[Path, dict, str]]) -> str:
 
 
 def _safe_stem(name: str) -> str:
-    import re
+    """The stem the workflow gives a file's figures and records (:func:`echem.audit.safe_name`)."""
+    from echem.audit import safe_name
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("_") or "file"
+    return safe_name(str(name))
 
 
 def _figure_file(fig_stem: str, files: Iterable[str]) -> str | None:
