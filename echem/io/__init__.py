@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import DamagedFileError, EchemError, EmptyDataError, ReaderError, UnknownFormatError
+from echem.io import _long, _text
 from echem.io._spectra import number_spectra
 from echem.io._text import (damaged_rows, decode, decode_as, incomplete_last_line, is_binary, split_lines,
                             technique_from_label, technique_from_name, without_last_line)
@@ -121,13 +122,62 @@ def read(path: str | Path) -> Measurement:
         A reader recognised the file but could not parse it (truncated, edited...).
     """
     path = Path(path)
+    measurement = _read_long_file(path)
+    if measurement is not None:
+        return measurement
     raw = path.read_bytes()
     return read_bytes(raw, path.name, source=str(path))
 
 
+#: Readers whose ``sniff`` looks at the first 4 kB only: a long file found to be one of them from
+#: its head is read by range (:func:`_read_long_file`), never held whole in memory.
+_HEAD_SNIFFERS = ("biologic_mpt", "biologic_mpr", "gamry_dta")
+
+
+def _read_long_file(path: Path) -> Measurement | None:
+    """:func:`read_bytes` of a long file of a reader with ``parse_long``, read by range from the
+    file (head, end, the table streamed into the C parser, the sha256 on a thread); ``None``
+    when the file is short, another format, or its reader cannot vouch for the result."""
+    try:
+        if path.stat().st_size < _long.MIN_BYTES:
+            return None
+        source = _long.FileSource(path)
+    except OSError:
+        return None  # read_bytes says what is wrong with the file
+    with source:
+        head = source.read(0, 65536)
+        if source.size < _long.MIN_BYTES or len(head) < 4096 or _is_blank(head) or is_binary(head):
+            return None
+        module = find_reader(head, path.name)
+        names = [m.__name__.rsplit(".", 1)[-1] for m in readers()]
+        if module is None or not hasattr(module, "parse_long"):
+            return None
+        if not set(names[:names.index(module.__name__.rsplit(".", 1)[-1]) + 1]) <= set(_HEAD_SNIFFERS):
+            return None  # a reader asked before it may look beyond the head
+        digest = source.digest()
+        measurement = _parse_long(module, source, path.name)
+        if measurement is None:
+            return None
+        return _finish(measurement, module, path.name, str(path), digest)
+
+
 def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
     """Like :func:`read`, on bytes already in memory (``name`` is the file name)."""
-    if not raw.strip(b"\x00 \t\r\n\xef\xbb\xbf\xff\xfe"):
+    try:
+        return _read_bytes(raw, name, source)
+    finally:
+        _text.forget_decoded()  # a long file's text is not kept once it is read
+
+
+def _is_blank(raw: bytes) -> bool:
+    """Only NUL, blanks, line breaks and byte-order marks (looked at from the start: no copy
+    of a long file)."""
+    chars = b"\x00 \t\r\n\xef\xbb\xbf\xff\xfe"
+    return not raw[:65536].strip(chars) and not raw.strip(chars)
+
+
+def _read_bytes(raw: bytes, name: str, source: str | None) -> Measurement:
+    if _is_blank(raw):
         raise EmptyDataError(f"{name}: the file is empty; re-export it from the instrument software")
     module = find_reader(raw, name)
     if module is None:
@@ -147,16 +197,20 @@ def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:
             "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', "
             "or move it out of raw/ if it is not data"
         )
-    measurement = _parse(module, raw, name)
-    if getattr(module, "TEXT_CHECKS", True) and not is_binary(raw):
-        _refuse_damaged_rows(raw, name, module)
-        measurement = _without_cut_row(measurement, module, raw, name)
-    return _finish(measurement, module, raw, name, source)
+    data = _long.BytesSource(raw)
+    digest = data.digest()  # a long file is hashed on a thread while it is parsed
+    measurement = None if is_binary(raw) else _parse_long(module, data, name)
+    if measurement is None:
+        measurement = _parse(module, raw, name)
+        if getattr(module, "TEXT_CHECKS", True) and not is_binary(raw):
+            _refuse_damaged_rows(raw, name, module)
+            measurement = _without_cut_row(measurement, module, raw, name)
+    return _finish(measurement, module, name, source, digest)
 
 
-def _parse(module: ModuleType, raw: bytes, name: str) -> Measurement:
+def _parse(module: ModuleType, raw: bytes, name: str, parse=None) -> Measurement:
     try:
-        return module.parse(raw, name)
+        return parse() if parse is not None else module.parse(raw, name)
     except EchemError as exc:
         msg = str(exc)
         raise type(exc)(msg if msg.startswith(name) else f"{name}: {msg}") from exc
@@ -166,6 +220,29 @@ def _parse(module: ModuleType, raw: bytes, name: str) -> Measurement:
             f"({type(exc).__name__}: {exc}); the file may be truncated or edited, "
             "re-export it from the instrument software"
         ) from exc
+
+
+def _parse_long(module: ModuleType, source: _long.Source, name: str) -> Measurement | None:
+    """What :func:`_parse`, :func:`_refuse_damaged_rows` and :func:`_without_cut_row` give,
+    from the reader's ``parse_long`` (:mod:`echem.io._long`) for a long text file; ``None``
+    when the reader has none, the file is short, or the reader cannot vouch for its result."""
+    parse_long = getattr(module, "parse_long", None)
+    if parse_long is None or source.size < _long.MIN_BYTES:
+        return None
+    try:
+        long = parse_long(source, name)
+    except Exception:  # noqa: BLE001 - laid out from the head only: the careful path decides
+        return None
+    if long is None:
+        return None
+    measurement = _parse(module, b"", name, long.full)
+    if long.reason is None:
+        return measurement
+    try:
+        again = long.shorter()
+    except Exception:  # noqa: BLE001 - as module.parse of the shorter file in _without_cut_row
+        again = None
+    return _cut_row_outcome(measurement, again, long.reason, name)
 
 
 def _table_start(module: ModuleType | None, text: str) -> int:
@@ -219,14 +296,19 @@ def _without_cut_row(m: Measurement, module: ModuleType, raw: bytes, name: str) 
         again = module.parse(shorter, name) if shorter.strip() else None
     except Exception:  # noqa: BLE001 - without the cut line the file cannot be read at all
         again = None
-    rows = len(m.data.dropna(how="all"))
+    return _cut_row_outcome(m, again, reason, name)
+
+
+def _cut_row_outcome(m: Measurement, again: Measurement | None, reason: str, name: str) -> Measurement:
+    """``m`` (the file read with its cut last line) or ``again`` (read without it), flagged."""
+    rows = len(_without_empty_rows(m.data))
     if again is None:
         raise ReaderError(
             f"{name}: the file ends in the middle of a data row ({reason}), and without that "
             "row it cannot be read; it was cut while copying or read while the instrument was "
             "still writing. Copy or export it again"
         )
-    if len(again.data.dropna(how="all")) < rows:
+    if len(_without_empty_rows(again.data)) < rows:
         m = again
     meta = dict(m.meta)
     meta["truncated"] = True
@@ -291,7 +373,10 @@ def _without_empty_rows(data):
     return data.dropna(how="all").reset_index(drop=True)
 
 
-def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: str | None) -> Measurement:
+def _finish(m: Measurement, module: ModuleType, name: str, source: str | None, sha256) -> Measurement:
+    """The registry's part of every measurement: rows without values left out, metadata
+    (format, vendor, source, ``sha256()``, rows, technique and where it came from), spectra
+    numbered, essential values checked."""
     data = _without_empty_rows(m.data)
     if data.empty:
         raise EmptyDataError(
@@ -303,7 +388,7 @@ def _finish(m: Measurement, module: ModuleType, raw: bytes, name: str, source: s
     meta.setdefault("vendor", module.VENDOR)
     meta["source"] = source or name
     meta["file"] = name
-    meta["sha256"] = sha256_bytes(raw)
+    meta["sha256"] = sha256()
     meta["rows"] = int(len(data))
 
     technique = meta.get("technique")

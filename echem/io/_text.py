@@ -50,6 +50,13 @@ def decode_as(raw: bytes) -> tuple[str, str]:
 _last_decoded: tuple[bytes, tuple[str, str]] | None = None
 
 
+def forget_decoded() -> None:
+    """Drop the remembered text (:func:`decode_as`): a long file's bytes and text are not kept
+    after it is read."""
+    global _last_decoded
+    _last_decoded = None
+
+
 def _decode_as(raw: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
@@ -492,15 +499,40 @@ def damaged_rows(text: str, limit: int = 5) -> list[tuple[int, str]]:
     computed once per shape (:func:`_shapes`); the result is that of analysing every row
     (tests/io/test_text_fast.py checks it against that analysis).
     """
+    return damage_scan(text, limit)[0]
+
+
+def end_delimiter(text: str) -> str | None:
+    """The delimiter :func:`damaged_rows` uses for ``text``: that of the table its last 50
+    lines hold (:func:`_table_delimiter`), ``"\x00"`` when they hold none.
+
+    It depends on the last 50 lines only: the end of a long file gives the delimiter that
+    the whole file gives (:mod:`echem.io._long` reads only the end of a long file).
+    """
+    return table_delimiter(split_lines(text))
+
+
+def damage_scan(text: str, limit: int = 5, delimiter: str | None = None) -> tuple[list[tuple[int, str]], int]:
+    """:func:`damaged_rows` of ``text``, and the index of the line the last pattern run starts at.
+
+    ``delimiter`` (as :func:`end_delimiter` gives it) replaces the delimiter of the last 50
+    lines: the scan of the start of a long table then decides its lines as the scan of the
+    whole table does. The run start says where the comparison stands after the last line
+    examined (the line before the last one): every later line is compared with the line
+    the run starts at (or a later one), so when it is a row of the table, a file whose
+    further lines are all rows written like it has no damaged line further on. ``-1`` when
+    the text has no table (nothing is damaged then).
+    """
     lines = split_lines(text)
     shape_text = _shapes(text)
     shapes = _split_bytes(shape_text)
     skeletons = _split_bytes(shape_text.replace(b"0", b""))  # each line without its digits
     index = [i for i, line in enumerate(lines) if line.strip()]
     patterns = _Patterns()
-    delimiter = _table_delimiter([shapes[i] for i in index[-50:] if i >= len(lines) - 50], patterns)
+    if delimiter is None:
+        delimiter = _table_delimiter([shapes[i] for i in index[-50:] if i >= len(lines) - 50], patterns)
     if delimiter == "\x00":
-        return []
+        return [], -1
     skeleton = [skeletons[i] for i in index]
 
     def seen_before(k: int) -> bool:
@@ -534,4 +566,16 @@ def damaged_rows(text: str, limit: int = 5) -> list[tuple[int, str]]:
             found.append((index[k] + 1, lines[index[k]]))
             if len(found) >= limit:
                 break
-    return found
+    return found, (index[run_start] if index else -1)
+
+
+def row_pattern(line: str, delimiter: str | None) -> tuple[int, tuple[bool, ...], bool]:
+    """What the damage check sees in a line: (cell count, which cells are numbers, whether
+    every cell is a NaN/inf token)."""
+    return _row_pattern(line, delimiter)
+
+
+def is_number_cell(cell: str) -> bool:
+    """Whether the damage check counts this cell (as ``line.split(delimiter)`` gives it) as a number."""
+    cell = cell.strip()
+    return bool(cell) and _is_number(cell)

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
+from echem.io import _long
 from echem.io._spectra import spectrum_starts  # noqa: F401 - kept importable from here
 from echem.io._text import (column_floats, decode, guess_decimal, head_text, split_lines, table_columns,
                             technique_from_label)
@@ -659,24 +660,22 @@ def _floats(cells: list[str], decimal: str) -> np.ndarray:
         return column_floats(cells, ".")
 
 
-def parse(raw: bytes, name: str) -> Measurement:
-    """Parse an EC-Lab ``.mpt`` export into a canonical :class:`Measurement`."""
-    lines = _split_lines(decode(raw))
-    col_index, header = _locate(lines)
-    names = [c.strip() for c in lines[col_index].split("\t")]
+def _column_names(line: str) -> list[str]:
+    names = [c.strip() for c in line.split("\t")]
     while names and not names[-1]:
         names.pop()
-    data_lines = [line for line in lines[col_index + 1 :] if line.strip()]
-    decimal = (
-        guess_decimal(data_lines[:200], "\t") if data_lines else _header_decimal(header)
-    )
+    return names
+
+
+def _table_meta(header: list[str], decimal: str, has_data: bool) -> dict[str, Any]:
+    """The header's metadata; a ZIR or Wait export without rows is no measurement."""
     meta = parse_header(header, decimal) if header else {}
     if not header:
         meta["header"] = "none (exported without header)"
     if decimal == ",":
         meta["decimal"] = ","
 
-    if not data_lines and str(meta.get("technique_label", "")).lower().startswith("ir compensation"):
+    if not has_data and str(meta.get("technique_label", "")).lower().startswith("ir compensation"):
         level = meta.get("ir_compensation_setting")
         applied = (
             f" (this one set {level:.0%} compensation, mode {meta.get('ir_compensation_mode', '?')})"
@@ -688,35 +687,44 @@ def parse(raw: bytes, name: str) -> Measurement:
             f"compensate the techniques run after it{applied}. Set instrument_ir_compensation "
             "(and ru_ohm if known) in sample.yaml for those files, and move this file out of raw/"
         )
-    if not data_lines and meta.get("technique_code") == "WAIT":
+    if not has_data and meta.get("technique_code") == "WAIT":
         raise EmptyDataError("an EC-Lab 'Wait' step exported with no data rows (a Wait records none); "
                              "move the file out of raw/")
-    n_cols = len(names)
-    cells = table_columns(data_lines, "\t")  # the common case: every row as wide
-    if cells is not None and len(cells) < n_cols and len(data_lines) >= 2:
-        # Every row is as short: EC-Lab wrote names for columns it wrote no values for
-        # (PEIS with Ewe-Ece recorded: an empty name and "Ewe-Ece/V" after the last value).
-        # A cut file has one short row at its end, never all of them.
-        extra = names[len(cells):]
-        _warn(meta, f"the column row names {n_cols} columns but every data row has {len(cells)} values: "
-                    f"{', '.join(repr(n) for n in extra)} have no values in this export and are left out")
-        names = names[: len(cells)]
-        n_cols = len(names)
-    if cells is None or len(cells) < n_cols:
-        rows = [line.split("\t") for line in data_lines]
-        for i, row in enumerate(rows):
-            if len(row) < n_cols:
-                line_no = col_index + 2 + lines[col_index + 1 :].index(data_lines[i])
-                raise ReaderError(
-                    f"data line {line_no} has {len(row)} of {n_cols} values; the file is "
-                    "truncated or was edited, re-export it from EC-Lab"
-                )
-        cells = [list(column) for column in zip(*rows)]  # at least n_cols columns
-    wanted = {vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | _AUX_COLUMNS
-    columns: dict[str, np.ndarray] = {}
+    return meta
+
+
+def _names_with_values(names: list[str], width: int, meta: dict[str, Any]) -> list[str]:
+    """Every row has ``width`` < ``len(names)`` values: EC-Lab wrote names for columns it wrote
+    no values for (PEIS with Ewe-Ece recorded: an empty name and "Ewe-Ece/V" after the last
+    value). A cut file has one short row at its end, never all of them."""
+    extra = names[width:]
+    _warn(meta, f"the column row names {len(names)} columns but every data row has {width} values: "
+                f"{', '.join(repr(n) for n in extra)} have no values in this export and are left out")
+    return names[:width]
+
+
+def _short_row(line_no: int, n: int, n_cols: int) -> ReaderError:
+    return ReaderError(
+        f"data line {line_no} has {n} of {n_cols} values; the file is "
+        "truncated or was edited, re-export it from EC-Lab"
+    )
+
+
+#: Vendor columns a reader converts: the canonical candidates and the auxiliary columns.
+_WANTED = frozenset({vendor for cands in _COLUMN_CANDIDATES.values() for vendor, _ in cands} | _AUX_COLUMNS)
+
+
+def _read_columns(names: Sequence[str]) -> list[tuple[int, str]]:
+    """(index, name) of the columns converted: the first of duplicated names (e.g. <I>/mA twice)."""
+    out: list[tuple[int, str]] = []
     for j, col in enumerate(names):
-        if col in wanted and col not in columns:  # first of duplicated names (e.g. <I>/mA twice)
-            columns[col] = _floats(cells[j] if data_lines else [], decimal)
+        if col in _WANTED and all(col != c for _, c in out):
+            out.append((j, col))
+    return out
+
+
+def _measurement(names: list[str], columns: dict[str, np.ndarray], meta: dict[str, Any],
+                 header: list[str]) -> Measurement:
     if not ({"E_V", "I_A", "freq_Hz"} & set(select_columns(columns)[0])):
         raise ReaderError(
             f"no potential, current or frequency column among {names[:12]}; "
@@ -729,3 +737,93 @@ def parse(raw: bytes, name: str) -> Measurement:
             + ", ".join(sorted(_BATTERY_COLUMNS & set(names))[:3])
             + "): GCPL/BCD/Modulo Bat, not analysed by echem")
     return build_measurement(columns, meta)
+
+
+def parse(raw: bytes, name: str) -> Measurement:
+    """Parse an EC-Lab ``.mpt`` export into a canonical :class:`Measurement`."""
+    lines = _split_lines(decode(raw))
+    col_index, header = _locate(lines)
+    names = _column_names(lines[col_index])
+    data_lines = [line for line in lines[col_index + 1 :] if line.strip()]
+    decimal = (
+        guess_decimal(data_lines[:200], "\t") if data_lines else _header_decimal(header)
+    )
+    meta = _table_meta(header, decimal, bool(data_lines))
+    n_cols = len(names)
+    cells = table_columns(data_lines, "\t")  # the common case: every row as wide
+    if cells is not None and len(cells) < n_cols and len(data_lines) >= 2:
+        names = _names_with_values(names, len(cells), meta)
+        n_cols = len(names)
+    if cells is None or len(cells) < n_cols:
+        rows = [line.split("\t") for line in data_lines]
+        for i, row in enumerate(rows):
+            if len(row) < n_cols:
+                line_no = col_index + 2 + lines[col_index + 1 :].index(data_lines[i])
+                raise _short_row(line_no, len(row), n_cols)
+        cells = [list(column) for column in zip(*rows)]  # at least n_cols columns
+    columns = {col: _floats(cells[j] if data_lines else [], decimal) for j, col in _read_columns(names)}
+    return _measurement(names, columns, meta, header)
+
+
+def parse_long(source: _long.Source, name: str) -> _long.Long | None:
+    """:func:`parse` plus the registry's text checks for a long file, its table read in C
+    (:mod:`echem.io._long`); ``None`` when that cannot be certified (then :func:`parse` runs).
+
+    Laid out from the head with :func:`parse`'s own steps; the rows, but the last line when
+    the file does not end with a line break, by :func:`echem.io._long.table`; that last line
+    as :func:`parse` reads it (a row as wide as the others, or one too short to be read).
+    """
+    ends = _long.ends(source)
+    if ends is None:
+        return None
+    lines = ends.head
+    col_index, header = _locate(lines)
+    names = _column_names(lines[col_index])
+    rows_at = [i for i in range(col_index + 1, len(lines)) if lines[i].strip()]
+    last = ends.last
+    if len(rows_at) < 3 or (not ends.whole and len(rows_at) < 200) or (last is not None and not last.strip()):
+        return None
+    rows = [lines[i] for i in rows_at[:200]]
+    decimal = guess_decimal(rows, "\t")
+    if last is not None and guess_decimal((rows + [last])[:200], "\t") != decimal:
+        return None
+    width = len(rows[0].split("\t"))
+    n_cols = len(names)
+    names_rows = names[:width] if width < n_cols else names  # as every row is
+    read = _read_columns(names_rows)
+    kinds = _long.column_kinds(rows, width, [j for j, _ in read])
+    if kinds is None or any(kinds[j] != "float" for j, _ in read):
+        return None
+    try:
+        start = max(0, int(table_start("\n".join(lines))))
+    except Exception:  # noqa: BLE001 - as the registry's _table_start
+        start = 0
+    if not _long.head_is_clean(ends, start, rows_at[0]):
+        return None
+    if ends.reason is not None and ends.replaced:
+        return None  # the file cut short is re-encoded with "?" for those bytes: careful path
+    values = _long.table(ends, rows_at[0], kinds, [j for j, _ in read], decimal, blank_lines=True)
+    if values is None:
+        return None
+
+    def build(with_last: bool) -> Measurement:
+        meta = _table_meta(header, decimal, True)
+        used = names
+        if width < n_cols:
+            used = _names_with_values(names, width, meta)
+        columns = {col: values[j] for j, col in read}
+        if with_last and last is not None:
+            cells = last.split("\t")
+            if len(cells) != width:  # the rows are no longer all as wide: parse() splits row by row
+                if width < len(names):
+                    raise _short_row(rows_at[0] + 1, width, len(names))
+                if len(cells) < len(names):
+                    raise _short_row(source.count_breaks(ends.body_end) + 1, len(cells), len(names))
+                used = names
+            columns = {col: np.concatenate([values[j], _floats([cells[j]], decimal)])
+                       for j, col in _read_columns(used)}
+        return _measurement(used, columns, meta, header)
+
+    if last is None:
+        return _long.Long(full=lambda: build(False))
+    return _long.Long(full=lambda: build(True), reason=ends.reason, shorter=lambda: build(False))

@@ -40,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EmptyDataError, ReaderError
-from echem.io._text import column_floats, decode, guess_decimal, head_text, normalise_unit, split_lines, to_float
+from echem.io import _long
+from echem.io._text import (_NUMBER, column_floats, decode, guess_decimal, head_text, normalise_unit, split_lines,
+                            to_float)
 from echem.measurement import Measurement, canonical_frame
 
 FORMAT = "gamry-dta"
@@ -96,9 +98,10 @@ def sniff(raw: bytes, name: str) -> bool:
 
 
 class _Table:
-    def __init__(self, key: str, declared_rows: int | None):
+    def __init__(self, key: str, declared_rows: int | None, line: int = -1):
         self.key = key
         self.declared_rows = declared_rows
+        self.line = line  # index of its "NAME<TAB>TABLE" line
         self.names: list[str] = []
         self.units: list[str] = []
         self.rows: list[list[str]] = []
@@ -129,7 +132,7 @@ def _scan(lines: list[str]) -> tuple[dict[str, list[str]], list[_Table], list[st
             declared = None
             if len(fields) > 2 and fields[2].strip().isdigit():
                 declared = int(fields[2].strip())
-            table = _Table(key, declared)
+            table = _Table(key, declared, i)
             i += 1
             body: list[str] = []
             while i < len(lines) and lines[i].startswith("\t"):
@@ -237,12 +240,19 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
         cut = True
     good = [r for r in rows if len(r) >= width]
     cells = list(zip(*good))  # one tuple per column (at least ``width`` of them)
+    floats = {k: column_floats(cells[k], decimal) if good else np.array([], dtype=float)
+              for k, col in enumerate(table.names) if col in _USED_COLUMNS}
+    return _converted(table, floats), cut, len(good)
+
+
+def _converted(table: _Table, floats: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
+    """The used columns (``floats`` by column index) in SI units, by Gamry column name."""
     columns: dict[str, np.ndarray] = {}
     for k, col in enumerate(table.names):
         if col not in _USED_COLUMNS:
             continue
         unit = normalise_unit(table.units[k]) if k < len(table.units) else ""
-        values = column_floats(cells[k], decimal) if good else np.array([], dtype=float)
+        values = floats[k]
         if col in _ZCURVE_COLUMNS or col in _CURVE_COLUMNS or col in _DRIFT_COLUMNS or col == "Temp":
             scale = _UNIT_SCALE.get(unit)
             if scale is None:
@@ -252,7 +262,7 @@ def _table_values(table: _Table, decimal: str) -> tuple[dict[str, np.ndarray], b
                 )
             values = values * scale
         columns[col] = values
-    return columns, cut, len(good)
+    return columns
 
 
 def _temperature(values: np.ndarray | None, warnings: list[str]) -> np.ndarray | None:
@@ -287,24 +297,31 @@ def _zimag_sign(columns: dict[str, np.ndarray], warnings: list[str], drift: bool
     return 1.0
 
 
+def _data_tables(header: dict[str, list[str]], tables: list[_Table]):
+    """(TAG, technique, kind "EIS"/"DC", the data tables)."""
+    tag = (header.get("TAG") or [""])[0].strip() or None
+    technique = TAG_TECHNIQUE.get(tag.upper()) if tag else None
+    z_tables = [t for t in tables if t.key == "ZCURVE"]
+    curve_tables = [t for t in tables if re.fullmatch(r"CURVE\d*", t.key)]
+    if technique == "EIS" or (technique is None and z_tables):
+        return tag, technique, "EIS", z_tables
+    return tag, technique, "DC", curve_tables
+
+
 def parse(raw: bytes, name: str) -> Measurement:
     text = decode(raw)
     lines = _split_lines(text)
     header, tables, notes = _scan(lines)
     decimal = guess_decimal(lines, "\t")
+    return _measurement(header, tables, notes, decimal, _table_values)
+
+
+def _measurement(header: dict[str, list[str]], tables: list[_Table], notes: list[str], decimal: str,
+                 table_values) -> Measurement:
+    """The measurement of a scanned file; ``table_values(table, decimal)`` gives each data
+    table's used columns, whether its last row was cut and its number of rows."""
     warnings: list[str] = []
-
-    tag = (header.get("TAG") or [""])[0].strip() or None
-    technique = TAG_TECHNIQUE.get(tag.upper()) if tag else None
-
-    z_tables = [t for t in tables if t.key == "ZCURVE"]
-    curve_tables = [t for t in tables if re.fullmatch(r"CURVE\d*", t.key)]
-    if technique == "EIS" or (technique is None and z_tables):
-        data_tables = z_tables
-        kind = "EIS"
-    else:
-        data_tables = curve_tables
-        kind = "DC"
+    tag, technique, kind, data_tables = _data_tables(header, tables)
     if not data_tables:
         found = ", ".join(t.key for t in tables) or "none"
         expected = "ZCURVE" if kind == "EIS" else "CURVE"
@@ -327,7 +344,7 @@ def parse(raw: bytes, name: str) -> Measurement:
             truncated = True
             warnings.append(f"{table.key}: table cut before its column names")
             continue
-        columns, cut, n = _table_values(table, decimal)
+        columns, cut, n = table_values(table, decimal)
         if cut:
             truncated = True
             warnings.append(f"{table.key}: last row cut short and dropped")
@@ -459,3 +476,89 @@ def _eis_incomplete(freq: np.ndarray, meta: dict[str, Any], warnings: list[str])
     if not reached:
         warnings.append(f"sweep ends at {f[-1]:.4g} Hz, programmed to {f_final:.4g} Hz")
     return not reached
+
+
+def parse_long(source: _long.Source, name: str) -> _long.Long | None:
+    """:func:`parse` plus the registry's text checks for a long file whose one data table
+    runs to its end (a chronopotentiometry), the table read in C (:mod:`echem.io._long`);
+    ``None`` when that cannot be certified (then :func:`parse` runs).
+
+    The header is scanned from the head with :func:`_scan`. The decimal mark :func:`parse`
+    guesses from every line is known from the head: the rows after it hold no number with
+    the other mark (the C parser refuses one), so they cannot turn the guess.
+    """
+    ends = _long.ends(source)
+    if ends is None:
+        return None
+    lines = ends.head
+    header, tables, notes = _scan(lines)
+    data_tables = _data_tables(header, tables)[3]
+    if len(data_tables) != 1 or not tables or data_tables[0] is not tables[-1]:
+        return None
+    table = tables[-1]
+    first = table.line + 3  # TABLE, names, units, rows
+    width = len(table.names)
+    if not width or first + 3 > len(lines) or not all(line.startswith("\t") for line in lines[table.line + 1:]):
+        return None  # the table does not run to the end of the head
+    last = ends.last
+    if last is not None and not last.startswith("\t"):
+        return None
+    decimal = guess_decimal(lines, "\t")
+    commas, points = _decimal_counts(lines)
+    if decimal != ("," if commas and points < commas else "."):
+        return None
+    if last is not None:
+        last_commas, last_points = _decimal_counts([last])
+        commas, points = commas + last_commas, points + last_points
+        # the rest of the rows adds commas only (decimal ",") or points only ("."): the guess
+        # with the last line stands if it stands without the rest
+        if decimal == "." and commas and points < commas or decimal == "," and not commas > points:
+            return None
+    rows = lines[first:first + 200]
+    cells = len(rows[0].split("\t"))
+    used = [k for k, col in enumerate(table.names) if col in _USED_COLUMNS]
+    if cells - 1 < width or not used:
+        return None
+    kinds = _long.column_kinds(rows, cells, [k + 1 for k in used])
+    if kinds is None or any(kinds[k + 1] != "float" for k in used):
+        return None
+    if not _long.head_is_clean(ends, 0, first):
+        return None
+    if ends.reason is not None and ends.replaced:
+        return None  # the file cut short is re-encoded with "?" for those bytes: careful path
+    values = _long.table(ends, first, kinds, [k + 1 for k in used], decimal, blank_lines=False)
+    if values is None:
+        return None
+
+    def build(with_last: bool) -> Measurement:
+        def table_values(t: _Table, dec: str):
+            floats = {k: values[k + 1] for k in used}
+            n = len(values[used[0] + 1])
+            if not (with_last and last is not None):
+                return _converted(t, floats), False, n
+            row = last.split("\t")[1:]
+            if len(row) < width:
+                return _converted(t, floats), True, n
+            floats = {k: np.concatenate([floats[k], column_floats([row[k]], dec)]) for k in used}
+            return _converted(t, floats), False, n + 1
+
+        return _measurement(header, tables, notes, decimal, table_values)
+
+    if last is None:
+        return _long.Long(full=lambda: build(False))
+    return _long.Long(full=lambda: build(True), reason=ends.reason, shorter=lambda: build(False))
+
+
+def _decimal_counts(lines: list[str]) -> tuple[int, int]:
+    """(number cells with a decimal comma, with a decimal point only), as :func:`guess_decimal`
+    counts them in tab-separated lines."""
+    commas = points = 0
+    for line in lines:
+        for cell in line.split("\t"):
+            cell = cell.strip()
+            if ("," in cell or "." in cell) and _NUMBER.match(cell):
+                if "," in cell:
+                    commas += 1
+                else:
+                    points += 1
+    return commas, points
