@@ -1259,7 +1259,7 @@ def _finish(search: _Search, trimmed, kk_res, kk, notes, *, weighting, n_starts,
         for n, v, s, u in zip(model.names, p, se, model.units)
     ]
     fit_flags, param_flags = _fit_flags(model, p, se, at_bound, kk, f)
-    for d in degeneracies(model, p):
+    for d in degeneracies(model, p, f):
         notes.append(f"degenerate element: {d.reason}")
     audit = {
         "circuit": model.circuit,
@@ -1375,6 +1375,25 @@ def _sanity(fit: EISFit) -> list[str]:
     )
 
 
+#: A measured high-frequency intercept above this fraction of max|Z| is a series resistance
+#: that every candidate must have.
+HF_INTERCEPT_MIN_FRACTION = 0.02
+
+
+def _measured_intercept(problem: _Problem) -> float | None:
+    """The spectrum's high-frequency intercept when it is measured (at the axis, not
+    extrapolated) and clearly above 0 (:data:`HF_INTERCEPT_MIN_FRACTION` of max|Z|); once
+    per problem."""
+    if not hasattr(problem, "_hf"):
+        from echem.series_resistance import hf_intercept
+
+        rs = hf_intercept(problem.f, problem.Z)
+        big = rs.known and rs.status == "measured" and \
+            rs.value_ohm > HF_INTERCEPT_MIN_FRACTION * float(np.max(np.abs(problem.Z)))
+        problem._hf = rs.value_ohm if big else None
+    return problem._hf
+
+
 def _score(entry: dict, search: _Search, n: int) -> None:
     """Fill a selection score entry from a search's best fit (module docstring of select_circuit)."""
     problem, model = search.problem, search.problem.model
@@ -1394,7 +1413,10 @@ def _score(entry: dict, search: _Search, n: int) -> None:
     rss = max(chi2 * max(n - k, 1), 1e-300)
     values = problem.to_p(res.x)
     reasons = _sanity_reasons(search.at_bound(), model.names, values, _stderr(problem, res))
-    search.reduction = reduce(model, values)
+    if model.series_resistor() is None and (hf := _measured_intercept(problem)) is not None:
+        reasons.append(f"the spectrum meets the real axis at Z' = {hf:.4g} Ohm at high frequency, but a circuit "
+                       "without a series resistor goes to 0 there")
+    search.reduction = reduce(model, values, problem.f)
     entry.pop("reduces_to", None)
     if search.reduction is not None:
         reduced, _, found = search.reduction

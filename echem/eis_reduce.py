@@ -9,7 +9,9 @@ A fitted circuit can describe a spectrum with one element impersonating another:
   goes missing from the table and from the iR correction;
 * two arcs ``p(R1,CPE1)-p(R2,CPE2)`` whose time constants ``τ = (R Q)^(1/n)`` lie
   within a factor :data:`TAU_RATIO_MIN` are one arc split in two: their labels could
-  be swapped and their parameters are not determined separately.
+  be swapped and their parameters are not determined separately;
+* a member of the series chain whose impedance stays below :data:`NEGLIGIBLE_FRACTION`
+  of |Z| at every measured frequency is not in the data (it fits the noise).
 
 :func:`degeneracies` names each case for a fit; :func:`reduce` rewrites the circuit
 into the simpler one it stands for (with starting values from the fit), so that the
@@ -25,6 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
+
 #: A CPE exponent at or above this is a capacitor (phase within 0.9° of 90°): the
 #: circuit with a C in its place is fitted too, and the lower BIC wins.
 CPE_N_CAPACITIVE = 0.99
@@ -33,6 +37,10 @@ CPE_N_CAPACITIVE = 0.99
 CPE_N_AT_BOUND = 0.999
 #: A CPE exponent at or below this is a resistor in disguise (phase below 18°): degenerate.
 CPE_N_RESISTIVE = 0.2
+#: A member of the series chain whose impedance stays below this fraction of |Z| at every
+#: measured frequency is not in the data: degenerate (twice the 0.5 % noise of a good
+#: spectrum would show it; a tenth of that cannot).
+NEGLIGIBLE_FRACTION = 0.001
 #: Two parallel R-CPE (R-C) arcs whose time constants differ by less than this factor
 #: are one arc split in two, with interchangeable labels: degenerate. (Arcs further
 #: apart are kept or merged by the BIC: at 0.5 % noise two arcs a factor 2.6 apart are
@@ -86,10 +94,35 @@ def arc_time_constants(model, values: Sequence[float]) -> list[tuple[str, str, f
     return _arcs(model, _values(model, values))
 
 
-def degeneracies(model, values: Sequence[float]) -> list[Degeneracy]:
-    """The degenerate elements of a fit of ``model`` (an :class:`echem.eis.CircuitModel`)."""
+def _negligible(model, values, freq_Hz) -> list[Degeneracy]:
+    """Members of the top-level series chain whose impedance stays below
+    :data:`NEGLIGIBLE_FRACTION` of |Z| at every measured frequency: they are not in the data
+    (a CPE of a few milliohm beside 10 ohm "fitting" the noise of a pure resistor)."""
+    from echem.eis import simulate
+
+    if model.tree[0] != "s" or freq_Hz is None:
+        return []
+    f = np.asarray(freq_Hz, float)
+    with np.errstate(all="ignore"):
+        total = np.abs(model.impedance(values, f))
+        found = []
+        for node in model.tree[1]:
+            names = _names(node)
+            params = [v for n in names for v in _values(model, values)[n]]
+            part = np.abs(np.asarray(simulate(_to_string(node), params, f)))
+            share = float(np.max(part / total)) if np.all(np.isfinite(part / total)) else math.inf
+            if share < NEGLIGIBLE_FRACTION:
+                found.append(Degeneracy("negligible", tuple(names), (
+                    f"{_to_string(node)} is at most {share:.2%} of |Z| at every measured frequency: it is not "
+                    "in the data")))
+    return found
+
+
+def degeneracies(model, values: Sequence[float], freq_Hz=None) -> list[Degeneracy]:
+    """The degenerate elements of a fit of ``model`` (an :class:`echem.eis.CircuitModel`);
+    with the measured ``freq_Hz``, also series members too small to be in the data."""
     vals = _values(model, values)
-    found = []
+    found = _negligible(model, values, freq_Hz)
     for name, (spec, _) in model.elements.items():
         if name in vals and len(vals[name]) == 2 and _kind(model, name) == "CPE":
             Q, n = vals[name]
@@ -126,7 +159,7 @@ def _to_string(node) -> str:
     return "-".join(inner) if node[0] == "s" else "p(" + ",".join(inner) + ")"
 
 
-def reduce(model, values: Sequence[float]) -> tuple[str, list[float], list[Degeneracy]] | None:
+def reduce(model, values: Sequence[float], freq_Hz=None) -> tuple[str, list[float], list[Degeneracy]] | None:
     """The simpler circuit a degenerate fit stands for, with starting values, or None.
 
     Capacitive CPEs become capacitors (``C = Q``), resistive CPEs resistors
@@ -134,7 +167,7 @@ def reduce(model, values: Sequence[float]) -> tuple[str, list[float], list[Degen
     other's (the other keeps its Q and n, τ being similar); then resistors in parallel
     are combined, resistors in series merged into one ``R0`` at the front of the chain.
     """
-    found = degeneracies(model, values)
+    found = degeneracies(model, values, freq_Hz)
     if not found:
         return None
     vals = _values(model, values)
@@ -167,6 +200,9 @@ def reduce(model, values: Sequence[float]) -> tuple[str, list[float], list[Degen
                 name = fresh("R", number)
                 replace[cpe] = ("e", name, "R")
                 new_vals[name] = [1.0 / Q]
+    for d in found:
+        if d.kind == "negligible":
+            drop.update(d.elements)
     for d in found:
         if d.kind == "merged_arcs":
             r1, c1, r2, c2 = d.elements

@@ -208,9 +208,27 @@ def test_zahner_near_resistor_flags_its_extrapolated_split(corpus_dir: Path):
     assert fit.value("R0") + fit.value("R1") == pytest.approx(7.48, rel=0.01)
 
 
-def test_zahner_spectra_without_a_sane_circuit_say_so(corpus_dir: Path):
-    for name in ("000_mvdc", "100_mvdc"):
+def test_zahner_spectra_without_a_visible_series_resistance(corpus_dir: Path):
+    """000_mvdc and 100_mvdc start at the origin (Z' = 0.14 and 21 ohm at 500 kHz on arcs of
+    8.6 and 0.36 kohm): a series resistor would sit at its lower bound, so the choice
+    drops it (negligible), the circuit has none, and Ru is only bounded."""
+    for name, circuit in (("000_mvdc", "p(R1,C1)"), ("100_mvdc", "p(R1,C1)-W1")):
         f, Z = _zahner(corpus_dir, name)
-        fit, _ = select(f, Z)
-        assert all("no_sane_circuit" in {fl.code for fl in r["flags"]} for r in fit.rows()), name
+        fit, scores = select(f, Z)
+        assert fit.circuit == circuit, name
+        assert all(not r["flags"] for r in fit.rows()), name
         assert fit.series_resistance(f, Z).status == "bound"
+        with_r0 = next(s for s in scores if s["circuit"] == "R0-p(R1,CPE1)")
+        assert not with_r0["sane"]
+
+
+def test_a_pure_resistor_is_a_resistor():
+    """10 ohm with 0.1 % noise: every candidate's arc is below 0.1 % of |Z| (not in the
+    data), so the circuit is R0 alone, with its error; not a CPE fitting the noise."""
+    rng = np.random.default_rng(0)
+    f = np.logspace(5, -1, 40)
+    Z = 10.0 * (1 + 0.001 * rng.normal(size=f.size)) - 1j * np.abs(1e-4 * rng.normal(size=f.size))
+    fit, _ = select(f, Z)
+    assert fit.circuit == "R0"
+    assert fit.value("R0") == pytest.approx(10.0, rel=1e-3) and fit.stderr("R0") < 0.01
+    assert fit.series_resistance(f, Z).status == "fit"
