@@ -170,3 +170,14 @@ def test_run_summary_is_printed(run):
     out = run["proc"].stdout + run["proc"].stderr
     assert "echem run summary" in out
     assert "flagged numbers:" in out and "warnings.csv" in out
+
+
+def test_text_note_is_listed_not_an_error(tmp_path):
+    from echem.workflow.ingest import is_text_note
+
+    note = tmp_path / "notes.txt"
+    note.write_text("Electrode weighed twice; 2nd CV after re-polishing.\nBubbles at -0.3 V.\n")
+    assert is_text_note(note)
+    table_txt = tmp_path / "data.txt"
+    table_txt.write_text("E I\n" + "".join(f"{0.1 * k} {0.01 * k}\n" for k in range(10)))
+    assert not is_text_note(table_txt)

@@ -100,7 +100,13 @@ def specific_activity(ing, curves, cdl, ecsa, ecsa_err, area, settings, inherite
             return None, None, None, sa_eta, record, flags
         sa, sa_err = specific_activity_mA_cm2(I_F, I_F_err, ecsa, ecsa_err)
         meta = ing.metadata
-        mass = mass_activity_A_g(I_F, area, meta["loading_mg_cm2"]) if meta.get("loading_mg_cm2") and area else None
+        mass = None
+        if meta.get("loading_mg_cm2") and area:
+            mass = mass_activity_A_g(I_F, area, meta["loading_mg_cm2"])
+            record["mass_from"] = "sample.yaml loading_mg_cm2 x area"
+        elif rec is not None and (mass_g := rec.meta.get("characteristic_mass_g")):
+            mass = I_F / float(mass_g)  # A/g: the file header states the catalyst mass itself
+            record["mass_from"] = f"file header characteristic mass {float(mass_g) * 1e3:.4g} mg"
         return sa, sa_err, mass, sa_eta, record, flags
     sa_eta = etas[0] if len(set(etas)) == 1 else None
     shown = ", ".join(f"{e:g}" for e in sorted(set(etas)))
@@ -219,7 +225,10 @@ def ecsa_one(run, ing, cvs, curves_path, lsv_table, settings, formats, outputs) 
         from echem.plots.figure import new_figure
 
         fig, ax = new_figure()
-        plot_cv_overlay(ax, [(p["scan_rate_V_s"], p["E"], p["I"]) for p in points])
+        reference = ing.metadata.get("reference_electrode") or next(
+            (c.resolved.get("reference_electrode") for c in cvs if c.resolved.get("reference_electrode")), None)
+        plot_cv_overlay(ax, [(p["scan_rate_V_s"], p["E"], p["I"]) for p in points],
+                        E_mid_V=points[0]["E_mid_V"] if points else None, reference=reference)
         ax.set_title(f"{ing.sample}: CV scan-rate series", fontsize=9)
         return fig
 

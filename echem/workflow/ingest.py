@@ -40,6 +40,29 @@ def _data_temperature(data) -> float | None:
     return None
 
 
+#: Extensions of files people keep beside their data as notes.
+NOTE_SUFFIXES = (".txt", ".md", ".rst", ".text", ".note", ".notes")
+
+
+def is_text_note(path: Path) -> bool:
+    """Whether an unrecognised file is a note (prose) rather than data no reader knows:
+    a text extension, text content, and fewer than three lines holding two or more numbers."""
+    import re
+
+    if path.suffix.lower() not in NOTE_SUFFIXES:
+        return False
+    try:
+        raw = path.read_bytes()[:65536]
+    except OSError:
+        return False
+    if b"\x00" in raw:
+        return False
+    text = raw.decode("utf-8", errors="replace")
+    number = re.compile(r"[-+]?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?")
+    numeric_lines = sum(1 for line in text.splitlines() if len(number.findall(line)) >= 2)
+    return numeric_lines < 3
+
+
 def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml: str | Path | None,
                   defaults: Mapping[str, Any], out_dir: str | Path, log_path: str | Path,
                   errors_path: str | Path) -> None:
@@ -78,6 +101,10 @@ def ingest_sample(sample: str, folder: str | Path, files: list[str], sample_yaml
                     raise
                 except UnknownFormatError:
                     record["status"] = "skipped"
+                    if is_text_note(folder / rel):
+                        record["error"] = "not read: a text note (prose, no table of numbers)"
+                        run.info(f"{rel}: a text note (prose, no table of numbers): listed, not read")
+                        continue
                     raise
                 except Exception:
                     record["status"] = "error"
