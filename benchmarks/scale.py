@@ -57,8 +57,11 @@ def make_series(raw: Path, name: str) -> int:
     return len(files)
 
 
+SNAKEFILE = ROOT / "Snakefile"
+
+
 def snakemake(work: Path, *args: str, configfiles: tuple[Path, ...] = (), extra: tuple[str, ...] = ()) -> tuple[float, str]:
-    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(work),
+    cmd = [str(SNAKEMAKE), "-s", str(SNAKEFILE), "--directory", str(work),
            "--configfile", str(ROOT / "config" / "config.yaml"), *map(str, configfiles),
            "--cores", "2", *extra, *args]
     t0 = time.perf_counter()
@@ -67,7 +70,21 @@ def snakemake(work: Path, *args: str, configfiles: tuple[Path, ...] = (), extra:
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise SystemExit(f"snakemake failed:\n{out[-4000:]}")
+    CPU.append(cpu_seconds())
     return elapsed, out
+
+
+CPU: list[float] = []
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of the finished Snakemake processes so far: the engine's
+    own cost (DAG, scheduling, bookkeeping; the workers are the forkserver's children and
+    not counted). Less sensitive than wall time to other load on the machine."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def jobs_run(out: str) -> Counter:
@@ -81,8 +98,12 @@ def fmt_jobs(jobs: Counter) -> str:
 
 
 def stage_seconds(work: Path) -> float:
-    """The analyses' own time: wall seconds of every stage job (Snakemake's benchmark files)."""
-    total = 0.0
+    """The analyses' own time: wall seconds of every stage job (Snakemake's benchmark files;
+    for a one-job-per-sample design, the stage timings in its done.json files)."""
+    import json
+
+    total = sum(sum(json.loads(done.read_text())["seconds"].values())
+                for done in (work / "results" / "samples").glob("*/done.json"))
     for stage in STAGES:
         for tsv in (work / "results" / "benchmarks" / stage).glob("*.tsv"):
             lines = tsv.read_text().splitlines()
@@ -106,7 +127,9 @@ def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...]) -> dict:
     r["dry_s"], out = snakemake(work, "-n", extra=extra)
     r["jobs"] = sum(jobs_run(out).values())
     r["dry_writes"] = len(tree(work / "results"))
+    before = cpu_seconds()
     r["cold_s"], out = snakemake(work, extra=extra)
+    r["cold_cpu_s"] = CPU[-1] - before
     r["compute_s"] = stage_seconds(work)
     make_catalyst(raw, "CAT_added")
     r["add_one_s"], out = snakemake(work, extra=extra)
@@ -115,7 +138,9 @@ def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...]) -> dict:
     assert "Nothing to be done" in out
     overlay = work / "tafel_change.yaml"
     overlay.write_text("tafel:\n  r2_min: 0.998\n")
+    before = cpu_seconds()
     r["tafel_s"], out = snakemake(work, configfiles=(overlay,), extra=extra)
+    r["tafel_cpu_s"] = CPU[-1] - before
     r["tafel_jobs"] = jobs_run(out)
     published = (overlay, ROOT / "config" / "published.yaml")
     r["pub_on_s"], out = snakemake(work, configfiles=published, extra=extra)
@@ -134,7 +159,12 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the work folders under this folder")
     parser.add_argument("--profile-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra Snakemake option for every run, e.g. scheduler-subsample=5")
+    parser.add_argument("--snakefile", type=Path, default=None,
+                        help="another design's Snakefile to compare (its folder holds its rules and profiles)")
     args = parser.parse_args(argv)
+    if args.snakefile:
+        global SNAKEFILE
+        SNAKEFILE = args.snakefile.resolve()
     extra = tuple(a for kv in args.profile_arg for a in (f"--{kv.split('=', 1)[0]}", *kv.split("=", 1)[1:]))
     header = (f"{'N':>5} {'M':>3} {'files':>6} {'jobs':>5} {'load':>5} {'dry s':>6} {'cold s':>7} {'files/s':>7} "
               f"{'stages s':>8} {'ovh s/job':>9} {'add s':>6} {'no-op s':>7} {'tafel s':>7} {'pub on s':>8} {'pub off s':>9}")
@@ -148,7 +178,8 @@ def main(argv=None) -> int:
               f"{r['cold_s']:>7.1f} {r['files'] / r['cold_s']:>7.1f} {r['compute_s']:>8.1f} {ovh:>9.3f} "
               f"{r['add_one_s']:>6.1f} {r['noop_s']:>7.1f} {r['tafel_s']:>7.1f} {r['pub_on_s']:>8.1f} "
               f"{r['pub_off_s']:>9.1f}", flush=True)
-        print(f"      dry run: {r['dry_writes']} paths written under results/")
+        print(f"      dry run: {r['dry_writes']} paths written under results/; Snakemake's own CPU s: "
+              f"cold {r['cold_cpu_s']:.0f}, tafel change {r['tafel_cpu_s']:.0f}")
         for key, label in (("add_one_jobs", "add one sample"), ("tafel_jobs", "tafel.r2_min changed"),
                            ("pub_on_jobs", "published overlay on"), ("pub_off_jobs", "published overlay off")):
             print(f"      {label}: {fmt_jobs(r[key])}", flush=True)

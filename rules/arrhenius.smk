@@ -9,13 +9,9 @@ rule arrhenius:
     output:
         conductivity=RES / "samples/{sample}/tables/conductivity.csv",
         arrhenius=RES / "samples/{sample}/tables/arrhenius.csv",
-        audit=directory(RES / "samples/{sample}/audit/arrhenius"),
-        figures=directory(RES / "samples/{sample}/figures/arrhenius"),
-        errors=RES / "samples/{sample}/errors/arrhenius.csv",
-        warnings=RES / "samples/{sample}/warnings/arrhenius.csv",
     params:
         settings=config["arrhenius"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/arrhenius/{sample}.log",
     benchmark:

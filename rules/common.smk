@@ -57,9 +57,30 @@ def sample_yaml(wildcards):
     return [str(sample.sample_yaml)] if sample and sample.sample_yaml else []
 
 
-def stage_output(stage, key):
-    """The path pattern (with {sample}) of one named output of a stage rule."""
-    return getattr(rules, stage).output.get(key)
+# A stage declares as outputs what other rules read and what a user asks for (its tables,
+# the EIS fits, the LSV curves, the ingest record). Beside them, every stage of a sample
+# writes (and on each run first clears) its audit records, per-sample figures, error and
+# warning rows: results/samples/<sample>/{audit,figures}/<stage>/ and
+# {errors,warnings}/<stage>.csv. They are not declared outputs: each declared file costs
+# Snakemake about 0.3 ms per job on every invocation (README, "Speed"); the collect rules
+# depend on a stage's first output, which its job writes with them.
+
+
+def side_outputs(stage, sample):
+    """The files a stage writes beside its declared outputs, for one sample."""
+    root = RES / "samples" / sample
+    return {"audit": str(root / "audit" / stage), "figures": str(root / "figures" / stage),
+            "errors": str(root / "errors" / f"{stage}.csv"), "warnings": str(root / "warnings" / f"{stage}.csv")}
+
+
+def stage_done(stage):
+    """A stage rule's first output (pattern with {sample}): there once the stage has run."""
+    return str(getattr(rules, stage).output[0])
+
+
+def side_files(kind):
+    """Every sample's and stage's error or warning rows (``kind``), stage by stage."""
+    return [side_outputs(stage, sample)[kind] for stage in STAGES for sample in SAMPLES]
 
 
 def stage_tables():
@@ -80,10 +101,9 @@ def shown(series):
 
 
 def series_inputs(wildcards):
-    """What a series' figures read: every output but figures, errors and warnings of the
-    stages of the samples shown (adding a sample beyond them redraws nothing)."""
-    skip = {"figures", "errors", "warnings"}
-    patterns = [str(p) for stage in STAGES for key, p in getattr(rules, stage).output.items() if key not in skip]
+    """What a series' figures read: the stages' outputs of the samples shown (adding a sample
+    beyond them redraws nothing)."""
+    patterns = [str(p) for stage in STAGES for p in getattr(rules, stage).output]
     return per_sample(patterns, shown(wildcards.series))
 
 
@@ -117,16 +137,19 @@ def run_ingest(wildcards, params, output, log):
     call("echem.workflow.ingest:ingest_sample", sample=wildcards.sample, folder=str(sample.folder),
          files=list(sample.files), sample_yaml=str(sample.sample_yaml) if sample.sample_yaml else None,
          defaults=dict(params.defaults), out_dir=str(RES / "samples" / wildcards.sample),
-         log_path=str(log[0]), errors_path=str(output.errors))
+         log_path=str(log[0]), errors_path=side_outputs("ingest", wildcards.sample)["errors"])
 
 
 def run_stage(target, wildcards, input, params, output, log):
     """One stage of one sample: ``target(sample_dir, settings, formats, outputs, log_path,
-    **inputs)``; the rule's named inputs other than ``record`` and ``canonical`` (which
-    every stage reads from the sample folder) are passed by name."""
-    inputs = {key: value for key, value in paths(input).items() if key not in ("record", "canonical")}
+    **inputs)`` (``target`` is ``echem.workflow.<stage>:<function>``). ``outputs`` holds the
+    rule's outputs and the stage's side files; the rule's named inputs but ``record`` (the
+    ingest record every stage reads from the sample folder) are passed by name."""
+    stage = target.split(":")[0].rsplit(".", 1)[-1]
+    inputs = {key: value for key, value in paths(input).items() if key != "record"}
     call(target, sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
-         formats=list(SAMPLE_FORMATS), outputs=paths(output), log_path=str(log[0]), **inputs)
+         formats=list(SAMPLE_FORMATS), outputs={**side_outputs(stage, wildcards.sample), **paths(output)},
+         log_path=str(log[0]), **inputs)
 
 
 def run_series_figures(wildcards, params, output, log):

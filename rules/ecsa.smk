@@ -5,18 +5,13 @@
 rule ecsa:
     input:
         record=rules.ingest.output.record,
-        canonical=rules.ingest.output.canonical,
         curves=rules.lsv.output.curves,
         lsv_table=rules.lsv.output.table,
     output:
         table=RES / "samples/{sample}/tables/ecsa.csv",
-        audit=directory(RES / "samples/{sample}/audit/ecsa"),
-        figures=directory(RES / "samples/{sample}/figures/ecsa"),
-        errors=RES / "samples/{sample}/errors/ecsa.csv",
-        warnings=RES / "samples/{sample}/warnings/ecsa.csv",
     params:
         settings=config["ecsa"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/ecsa/{sample}.log",
     benchmark:

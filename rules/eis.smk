@@ -5,17 +5,12 @@
 rule eis:
     input:
         record=rules.ingest.output.record,
-        canonical=rules.ingest.output.canonical,
     output:
         table=RES / "samples/{sample}/tables/eis.csv",
         fits=RES / "samples/{sample}/eis_fits.json",
-        audit=directory(RES / "samples/{sample}/audit/eis"),
-        figures=directory(RES / "samples/{sample}/figures/eis"),
-        errors=RES / "samples/{sample}/errors/eis.csv",
-        warnings=RES / "samples/{sample}/warnings/eis.csv",
     params:
         settings=config["eis"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/eis/{sample}.log",
     benchmark:

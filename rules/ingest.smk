@@ -10,9 +10,6 @@ rule ingest:
     output:
         manifest=RES / "samples/{sample}/manifest.csv",
         record=RES / "samples/{sample}/ingest.json",
-        canonical=directory(RES / "samples/{sample}/canonical"),
-        errors=RES / "samples/{sample}/errors/ingest.csv",
-        warnings=RES / "samples/{sample}/warnings/ingest.csv",
     params:
         defaults=config["defaults"],
     log:

@@ -5,18 +5,13 @@
 rule lsv:
     input:
         record=rules.ingest.output.record,
-        canonical=rules.ingest.output.canonical,
         eis_fits=rules.eis.output.fits,
     output:
         table=RES / "samples/{sample}/tables/overpotentials.csv",
         curves=RES / "samples/{sample}/lsv_curves.parquet",
-        audit=directory(RES / "samples/{sample}/audit/lsv"),
-        figures=directory(RES / "samples/{sample}/figures/lsv"),
-        errors=RES / "samples/{sample}/errors/lsv.csv",
-        warnings=RES / "samples/{sample}/warnings/lsv.csv",
     params:
         settings=config["lsv"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/lsv/{sample}.log",
     benchmark:

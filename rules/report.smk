@@ -23,7 +23,7 @@ rule collect_table:
 
 rule collect_errors:
     input:
-        per_sample([stage_output(stage, "errors") for stage in STAGES]),
+        per_sample([stage_done(stage) for stage in STAGES]),  # the rows lie beside: side_files
     output:
         csv=report(RES / "tables/errors.csv", caption="../report/errors.rst", category="Tables"),
         parquet=RES / "tables/errors.parquet",
@@ -34,13 +34,13 @@ rule collect_errors:
     benchmark:
         RES / "benchmarks/collect/errors.tsv"
     run:
-        call("echem.workflow.collect:collect_errors", paths=list(input), problems=list(params.problems),
-             out_csv=output.csv, log_path=log[0])
+        call("echem.workflow.collect:collect_errors", paths=side_files("errors"),
+             problems=list(params.problems), out_csv=output.csv, log_path=log[0])
 
 
 rule collect_warnings:
     input:
-        per_sample([stage_output(stage, "warnings") for stage in STAGES]),
+        per_sample([stage_done(stage) for stage in STAGES]),  # the rows lie beside: side_files
     output:
         csv=report(RES / "tables/warnings.csv", caption="../report/warnings.rst", category="Tables"),
         parquet=RES / "tables/warnings.parquet",
@@ -49,7 +49,7 @@ rule collect_warnings:
     benchmark:
         RES / "benchmarks/collect/warnings.tsv"
     run:
-        call("echem.workflow.collect:collect_table", paths=list(input), table="warnings",
+        call("echem.workflow.collect:collect_table", paths=side_files("warnings"), table="warnings",
              out_csv=output.csv, log_path=log[0])
 
 

@@ -5,20 +5,15 @@
 rule stability:
     input:
         record=rules.ingest.output.record,
-        canonical=rules.ingest.output.canonical,
         eis_fits=rules.eis.output.fits,
     output:
         table=RES / "samples/{sample}/tables/stability.csv",
         shift_table=RES / "samples/{sample}/tables/stability_lsv_shift.csv",
         traces=RES / "samples/{sample}/stability_traces.parquet",
         curves=RES / "samples/{sample}/stability_curves.parquet",
-        audit=directory(RES / "samples/{sample}/audit/stability"),
-        figures=directory(RES / "samples/{sample}/figures/stability"),
-        errors=RES / "samples/{sample}/errors/stability.csv",
-        warnings=RES / "samples/{sample}/warnings/stability.csv",
     params:
         settings=config["stability"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/stability/{sample}.log",
     benchmark:

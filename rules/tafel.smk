@@ -9,13 +9,9 @@ rule tafel:
         lsv_table=rules.lsv.output.table,
     output:
         table=RES / "samples/{sample}/tables/tafel.csv",
-        audit=directory(RES / "samples/{sample}/audit/tafel"),
-        figures=directory(RES / "samples/{sample}/figures/tafel"),
-        errors=RES / "samples/{sample}/errors/tafel.csv",
-        warnings=RES / "samples/{sample}/warnings/tafel.csv",
     params:
         settings=config["tafel"],
-        figures=FIGURE_SETTINGS,
+        figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
     log:
         RES / "logs/tafel/{sample}.log",
     benchmark:

@@ -11,10 +11,22 @@ from echem.workflow.run import StageRun
 from echem.workflow.tables import concat_tables, frame, read_csv, write_table
 
 
+def existing(paths: Iterable[str], run: StageRun) -> list[str]:
+    """The per-sample files that are there; a missing one (a stage that never finished for
+    that sample) is logged and left out, so that every other sample is still collected."""
+    from os.path import exists
+
+    paths = list(paths)
+    found = [p for p in paths if exists(p)]
+    for p in sorted(set(paths) - set(found)):
+        run.info(f"missing, left out: {p}")
+    return found
+
+
 def collect_table(paths: Iterable[str], table: str, out_csv: str | Path, log_path: str | Path) -> None:
     """Concatenate one table over all samples; write CSV and Parquet."""
     with StageRun(f"collect {table}", "all", log_path, None) as run:
-        df = concat_tables(paths, table)
+        df = concat_tables(existing(paths, run), table)
         run.info(f"{len(df)} rows")
         write_table(df, out_csv)
 
@@ -25,7 +37,8 @@ def collect_errors(paths: Iterable[str], problems: list[dict[str, str]], out_csv
     import pandas as pd
 
     with StageRun("collect errors", "all", log_path, None) as run:
-        frames = [f for f in (frame(problems, "errors"), concat_tables(paths, "errors")) if not f.empty]
+        frames = [f for f in (frame(problems, "errors"), concat_tables(existing(paths, run), "errors"))
+                  if not f.empty]
         df = pd.concat(frames, ignore_index=True) if frames else frame([], "errors")
         df = df.fillna("")
         run.info(f"{len(df)} error rows")

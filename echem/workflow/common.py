@@ -16,8 +16,13 @@ def as_namespace(outputs):
 
 
 def prepare_dirs(*dirs) -> None:
-    """Create (empty) output directories; Snakemake removes declared ones before a job."""
+    """Create empty output directories (a stage's audit records and figures): what an earlier
+    run of the stage left there (a removed file's audit, a figure of a fit that now fails)
+    is removed first."""
+    import shutil
+
     for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
         Path(d).mkdir(parents=True, exist_ok=True)
 
 
