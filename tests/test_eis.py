@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from echem import eis
-from echem.eis_guess import initial_guess
-from echem.eis_validation import lin_kk
+from echem.eis.guess import initial_guess
+from echem.eis.validation import lin_kk
 from echem.errors import AnalysisError
 
 FREQ = np.logspace(6, -1, 71)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from echem import eis
-from echem.eis_reduce import degeneracies, reduce
+from echem.eis.reduce import degeneracies, reduce
 from echem.series_resistance import from_fit, hf_intercept
 
 NOISE = 0.005

@@ -100,7 +100,7 @@ def test_aic_criterion_and_errors():
 
 def test_stall_rule_stops_a_crawl_not_a_descent():
     """_Stall: StopIteration once the cost fell < rel over `window` iterations, not before."""
-    crawl = eis._Stall(window=20, rel=1e-2)
+    crawl = eis.search.Stall(window=20, rel=1e-2)
     costs = 1.0 * (1 - 1e-4) ** np.arange(100)  # 0.2 % per 20 iterations
     stopped_at = None
     for i, c in enumerate(costs):
@@ -110,7 +110,7 @@ def test_stall_rule_stops_a_crawl_not_a_descent():
             stopped_at = i
             break
     assert stopped_at == 20  # the first iteration with a full window behind it
-    descent = eis._Stall(window=20, rel=1e-2)
+    descent = eis.search.Stall(window=20, rel=1e-2)
     for c in 1.0 * 0.99 ** np.arange(200):  # 18 % per 20 iterations: still converging
         descent(SimpleNamespace(cost=c))
 
@@ -119,7 +119,7 @@ def test_budget_gives_every_candidate_its_first_start(monkeypatch):
     """With no evaluations left for extra starts each candidate is fitted from its best
     start only, the audit says which searches were cut, and a clear spectrum still gets
     its own circuit with the true parameters (1 %)."""
-    monkeypatch.setattr(eis, "SELECTION_BUDGET_NFEV", 0)
+    monkeypatch.setattr(eis.select, "SELECTION_BUDGET_NFEV", 0)
     circuit, truth = SELECT_CASES[2]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

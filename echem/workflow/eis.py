@@ -1,11 +1,10 @@
 """EIS stage glue: fit every spectrum of a sample, write eis.csv, fits, audit, figures.
 
-Which circuit: the sample's ``circuit`` (sample.yaml) always wins. Otherwise, with
-``eis.auto_circuit`` the circuit is chosen among candidates by BIC
-(:func:`echem.eis.select_circuit`): per spectrum, except for a temperature series,
-where it is chosen once, on the best-resolved spectrum, so that ``R1`` means the
-same thing at every temperature. Without ``auto_circuit`` the config's film circuit
-(samples with a geometry) or catalyst circuit is used.
+The decisions are the library's (:mod:`echem.eis.decide`): which circuit (the sample's
+``circuit`` always wins; otherwise, with ``eis.auto_circuit``, chosen by BIC per spectrum,
+or once per temperature series on its best-resolved spectrum; else the config's film or
+catalyst circuit), when a fit is rejected (eis.max_median_residual_pct), which Ru. This
+module reads the spectra, calls them with the config's settings, and writes the results.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from echem import audit
+from echem.eis.decide import median_residual_pct, series_resistance  # noqa: F401 (median_residual_pct: re-exported)
 from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun, dump_json
@@ -34,14 +34,12 @@ class Spectrum:
 
 
 def default_circuit(resolved: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The circuit for a file and why: sample.yaml, else automatic (None), else the config default."""
-    if resolved.get("circuit"):
-        return resolved["circuit"], "sample.yaml circuit"
-    if settings.get("auto_circuit"):
-        return None, "automatic selection (eis.auto_circuit)"
-    if resolved.get("geometry"):
-        return settings["film_circuit"], "eis.film_circuit (sample has a geometry)"
-    return settings["catalyst_circuit"], "eis.catalyst_circuit"
+    """The circuit for a file and why (:func:`echem.eis.default_circuit`)."""
+    from echem.eis import default_circuit as decide
+
+    return decide(resolved.get("circuit"), bool(resolved.get("geometry")),
+                  auto_circuit=bool(settings.get("auto_circuit")), film_circuit=settings["film_circuit"],
+                  catalyst_circuit=settings["catalyst_circuit"])
 
 
 def split_spectra(data) -> list[tuple[int, Any]]:
@@ -51,32 +49,10 @@ def split_spectra(data) -> list[tuple[int, Any]]:
     return [(0, data)]
 
 
-def resolution_score(freq_Hz, Z) -> float:
-    """How well a spectrum resolves its main arc: 0 when the apex of −Z'' sits at the
-    log-centre of the measured range, growing towards 1 as it moves to an end."""
-    import numpy as np
-
-    logf = np.log10(freq_Hz)
-    apex = logf[int(np.argmax(-Z.imag))]
-    half_span = max((logf.max() - logf.min()) / 2, 1e-9)
-    return float(abs(apex - (logf.max() + logf.min()) / 2) / half_span)
-
-
 def circuit_model_has_no_rs(circuit: str) -> bool:
     from echem.eis import circuit_model
 
     return circuit_model(circuit).series_resistor() is None
-
-
-def series_resistance(fit, freq_Hz, Z):
-    """Ru from this spectrum (:mod:`echem.series_resistance`): the fit's series resistor when
-    determined, else the high-frequency intercept of the measured points, else a bound only
-    (``fit`` None: the fit was rejected)."""
-    from echem.series_resistance import from_fit
-
-    if fit is None:
-        return from_fit(None, None, [], freq_Hz, Z)
-    return fit.series_resistance(freq_Hz, Z)
 
 
 def load_spectra(run, ing) -> list[Spectrum]:
@@ -122,65 +98,37 @@ def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
 
 
 def choose_for_series(run, spectra: list[Spectrum], settings, kwargs) -> dict[str, Any] | None:
-    """For a temperature series fitted automatically: one circuit, chosen on the best-resolved spectrum."""
-    temps = {s.temperature_C for s in spectra if s.temperature_C is not None}
-    if len(temps) < 2 or default_circuit(spectra[0].record.resolved, settings)[0] is not None:
+    """For a temperature series fitted automatically: one circuit, chosen on the best-resolved
+    spectrum (:func:`echem.eis.choose_for_series`)."""
+    if default_circuit(spectra[0].record.resolved, settings)[0] is not None:
         return None
-    from echem.eis import select_circuit
+    from echem.eis import choose_for_series as decide
 
-    best = min(spectra, key=lambda s: resolution_score(s.freq_Hz, s.Z))
-    fit, _ = select_circuit(best.freq_Hz, best.Z, **kwargs)
-    run.info(f"temperature series of {len(spectra)} spectra: circuit {fit.circuit} chosen on the "
-             f"best-resolved spectrum {best.label} ({best.temperature_C:g} °C) and used for all")
-    return {"circuit": fit.circuit, "selection": {**fit.audit["selection"], "chosen_on": best.label},
-            "source": f"automatic selection on the best-resolved spectrum of the temperature series ({best.label})"}
+    choice = decide(spectra, **kwargs)
+    if choice is not None:
+        run.info(f"temperature series of {len(spectra)} spectra: circuit {choice['circuit']} chosen on the "
+                 f"best-resolved spectrum {choice['label']} ({choice['temperature_C']:g} °C) and used for all")
+    return choice
 
 
 def choose_and_fit(spec: Spectrum, settings: Mapping[str, Any], kwargs: Mapping[str, Any],
                    series_choice: Mapping[str, Any] | None = None):
-    """Fit one spectrum with its circuit (user's, the series' choice, selected, or default).
+    """Fit one spectrum with its circuit (:func:`echem.eis.choose_and_fit`): the user's, the
+    series' choice, selected, or the default. Returns ``(fit, circuit_source, selection)``."""
+    from echem.eis import choose_and_fit as decide
 
-    Returns ``(fit, circuit_source, selection)``; ``selection`` holds the candidates'
-    scores when the circuit was chosen automatically.
-    """
-    from echem.eis import fit_spectrum, select_circuit
-
-    selection = None
     circuit, circuit_source = default_circuit(spec.record.resolved, settings)
-    if circuit is None and series_choice is not None:
-        circuit, circuit_source = series_choice["circuit"], series_choice["source"]
-        selection = series_choice["selection"]
-    if circuit is None:
-        fit, scores = select_circuit(spec.freq_Hz, spec.Z, **kwargs)
-        circuit_source = f"automatic selection among {len(scores)} candidates (BIC)"
-        selection = {**fit.audit["selection"], "chosen_on": spec.label}
-    else:
-        fit = fit_spectrum(spec.freq_Hz, spec.Z, circuit, trim_inductive=settings["trim_inductive"],
-                           trim_lf_drift=settings["trim_lf_drift"], **kwargs)
-    return fit, circuit_source, selection
-
-
-def median_residual_pct(fit) -> float:
-    """Median of |Z − Z_fit| / |Z| over the fitted points, in %."""
-    import numpy as np
-
-    return float(np.median(np.abs(fit.Z - fit.Z_fit) / np.abs(fit.Z)) * 100)
+    return decide(spec.freq_Hz, spec.Z, spec.label, circuit, circuit_source, series_choice,
+                  trim_inductive=settings["trim_inductive"], trim_lf_drift=settings["trim_lf_drift"], **kwargs)
 
 
 def fit_problem(fit, settings: Mapping[str, Any]) -> str | None:
-    """Why a fit must not be reported (it does not describe the spectrum), or None."""
-    limit = float(settings.get("max_median_residual_pct", 5.0))
-    med = median_residual_pct(fit)
-    if med <= limit:
-        return None
-    kk = fit.kk.get("systematic_max_pct", fit.kk.get("max_pct"))
-    cause = (f"the Kramers-Kronig check fails too (residuals up to {kk:.3g} %), so the spectrum itself is "
-             "distorted: drift, noise or a non-stationary cell; re-measure or trim it"
-             if not fit.kk_ok else
-             "the data pass Kramers-Kronig, so the circuit is missing an element: name a fuller circuit "
-             "(a second arc, a Warburg or an inductor) as circuit in sample.yaml")
-    return (f"the best fit ({fit.circuit}) misses the data by {med:.3g} % (median |Z - Z_fit|/|Z|, limit "
-            f"{limit:g} %): {cause}; its parameters are not reported")
+    """Why a fit must not be reported (:func:`echem.eis.fit_problem` with
+    eis.max_median_residual_pct), or None."""
+    from echem.eis import MAX_MEDIAN_RESIDUAL_PCT
+    from echem.eis import fit_problem as decide
+
+    return decide(fit, settings.get("max_median_residual_pct", MAX_MEDIAN_RESIDUAL_PCT))
 
 
 def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:

@@ -29,6 +29,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from echem.eis.circuit import simulate
+
 #: A CPE exponent at or above this is a capacitor (phase within 0.9° of 90°): the
 #: circuit with a C in its place is fitted too, and the lower BIC wins.
 CPE_N_CAPACITIVE = 0.99
@@ -98,8 +100,6 @@ def _negligible(model, values, freq_Hz) -> list[Degeneracy]:
     """Members of the top-level series chain whose impedance stays below
     :data:`NEGLIGIBLE_FRACTION` of |Z| at every measured frequency: they are not in the data
     (a CPE of a few milliohm beside 10 ohm "fitting" the noise of a pure resistor)."""
-    from echem.eis import simulate
-
     if model.tree[0] != "s" or freq_Hz is None:
         return []
     f = np.asarray(freq_Hz, float)

@@ -5,7 +5,7 @@ No hand-tuned guess is needed for circuits built from R, C, CPE, L, W, Wo and Ws
 estimated from a feature of the data.
 
 * **series resistor** (a bare R in the top-level chain): the high-frequency
-  real-axis intercept (:func:`echem.eis.hf_intercept_ohm`).
+  real-axis intercept (:func:`echem.eis.spectrum.hf_intercept_ohm`).
 * **arc** (a parallel group ``p(R.., C|CPE)``, or Zarc/K/G): resistance R, time
   constant τ and exponent n. For one arc, a circle fitted to the Nyquist points of
   the arc (algebraic least squares) gives the diameter R = 2√(r² − y_c²) and the
@@ -38,15 +38,9 @@ import math
 
 import numpy as np
 
-from echem.eis import (
-    EXPONENT_MIN,
-    CircuitModel,
-    _Omega,
-    circuit_model,
-    element_kind,
-    hf_intercept_ohm,
-    hf_intercept_reached,
-)
+from echem.eis.circuit import CircuitModel, circuit_model, element_kind
+from echem.eis.elements import EXPONENT_MIN, Omega
+from echem.eis.spectrum import hf_intercept_ohm, hf_intercept_reached
 
 _N_DEFAULT = 0.85
 _DIFF = ("W", "Wo", "Ws")
@@ -126,7 +120,7 @@ class _Features:
         self.cmed = float(np.median(1 / (self.w * self.absZ)))
         self.peaks = _peaks(f, self.y)
         self.shapes: dict = {}  # (element kind, k lowest points) -> _shape_grid there
-        self.omegas: dict = {}  # k lowest points -> their echem.eis._Omega
+        self.omegas: dict = {}  # k lowest points -> their echem.eis.elements.Omega
         ys = _smooth(self.y)
         self.y_smooth = ys
         self.lf_rising = ys.size >= 3 and ys[0] > ys[1] > 0
@@ -483,7 +477,7 @@ def _lf_elements(model, feat, names, values, how, block_names, diff_names, spur_
     Z_lf, w_lf = feat.Z[:k], feat.w[:k]
     om = feat.omegas.get(k)
     if om is None:
-        om = feat.omegas[k] = _Omega(w_lf)
+        om = feat.omegas[k] = Omega(w_lf)
     with np.errstate(all="ignore"):
         Z_rest = Z_lf - model.evaluate(probe, om)
     share = 1.0 / (len(block_names) + len(diff_names))
