@@ -123,10 +123,13 @@ def read(path: str | Path) -> Measurement:
     """
     path = Path(path)
     measurement = _read_long_file(path)
-    if measurement is not None:
+    if isinstance(measurement, Measurement):
         return measurement
     raw = path.read_bytes()
-    return read_bytes(raw, path.name, source=str(path))
+    try:  # the long-file reader declined (measurement False): not asked again
+        return _read_bytes(raw, path.name, str(path), long=measurement is None)
+    finally:
+        _text.forget_decoded()
 
 
 #: Readers whose ``sniff`` looks at the first 4 kB only: a long file found to be one of them from
@@ -134,10 +137,11 @@ def read(path: str | Path) -> Measurement:
 _HEAD_SNIFFERS = ("biologic_mpt", "biologic_mpr", "gamry_dta")
 
 
-def _read_long_file(path: Path) -> Measurement | None:
+def _read_long_file(path: Path) -> Measurement | bool | None:
     """:func:`read_bytes` of a long file of a reader with ``parse_long``, read by range from the
     file (head, end, the table streamed into the C parser, the sha256 on a thread); ``None``
-    when the file is short, another format, or its reader cannot vouch for the result."""
+    when the file is short or another format, ``False`` when its reader cannot vouch for the
+    result."""
     try:
         if path.stat().st_size < _long.MIN_BYTES:
             return None
@@ -157,7 +161,7 @@ def _read_long_file(path: Path) -> Measurement | None:
         digest = source.digest()
         measurement = _parse_long(module, source, path.name)
         if measurement is None:
-            return None
+            return False
         return _finish(measurement, module, path.name, str(path), digest)
 
 
@@ -176,7 +180,7 @@ def _is_blank(raw: bytes) -> bool:
     return not raw[:65536].strip(chars) and not raw.strip(chars)
 
 
-def _read_bytes(raw: bytes, name: str, source: str | None) -> Measurement:
+def _read_bytes(raw: bytes, name: str, source: str | None, long: bool = True) -> Measurement:
     if _is_blank(raw):
         raise EmptyDataError(f"{name}: the file is empty; re-export it from the instrument software")
     module = find_reader(raw, name)
@@ -199,7 +203,7 @@ def _read_bytes(raw: bytes, name: str, source: str | None) -> Measurement:
         )
     data = _long.BytesSource(raw)
     digest = data.digest()  # a long file is hashed on a thread while it is parsed
-    measurement = None if is_binary(raw) else _parse_long(module, data, name)
+    measurement = _parse_long(module, data, name) if long and not is_binary(raw) else None
     if measurement is None:
         measurement = _parse(module, raw, name)
         if getattr(module, "TEXT_CHECKS", True) and not is_binary(raw):
@@ -368,7 +372,14 @@ def _without_empty_rows(data):
     if (len(data.columns) and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
             and index.name is None and data.columns.is_unique
             and all(isinstance(dtype, np.dtype) and dtype.kind in "fi" for dtype in data.dtypes)):
-        if not np.isnan(data.to_numpy(dtype=float)).all(axis=1).any():
+        if any(dtype.kind == "i" for dtype in data.dtypes):
+            return data  # a column of integers has a value in every row
+        empty = np.isnan(data[data.columns[0]].to_numpy(dtype=float))
+        for column in data.columns[1:]:  # column by column: no copy of a long table
+            if not empty.any():
+                break
+            empty &= np.isnan(data[column].to_numpy(dtype=float))
+        if not empty.any():
             return data
     return data.dropna(how="all").reset_index(drop=True)
 

@@ -345,8 +345,9 @@ def ends(source: Source) -> Ends | None:
             tail = end_bytes[start:].decode("utf-8")  # ASCII rows (and the last line)
         except UnicodeDecodeError:
             return None
-        if len(_text.split_lines(tail)) < 60:
-            return None
+        tail_lines = _text.split_lines(tail)
+        if len(tail_lines) < 60 or sum(1 for line in tail_lines if line.strip()) < 40:
+            return None  # the cut-row check compares the last 31 lines that are not blank
     reason = _text.incomplete_last_line(tail) if last is not None else None
     return Ends(source=source, encoding=encoding, head=head, offsets=offsets[:-1], whole=whole,
                 body_end=body_end, last=last, reason=reason, tail=tail,
@@ -378,8 +379,8 @@ def column_kinds(rows: Sequence[str], width: int, wanted: Sequence[int]) -> list
             kinds.append("int" if whole else "float")
         elif any(numbers):
             return None
-        elif all(c == "" for c in cells):
-            kinds.append("empty")
+        elif all(c == "" for c in cells) and j < width - 1:
+            kinds.append("empty")  # (a last column as text: a missing last cell reads as empty)
         else:
             if not all(c.isascii() for c in cells):
                 return None

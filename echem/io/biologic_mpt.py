@@ -229,7 +229,8 @@ def select_columns(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndar
     for canonical, candidates in _COLUMN_CANDIDATES.items():
         for vendor, scale in candidates:
             if vendor in columns:
-                out[canonical] = np.asarray(columns[vendor], dtype=float) * scale
+                values = np.asarray(columns[vendor], dtype=float)
+                out[canonical] = values * scale if scale != 1.0 else values  # (no copy of a long column)
                 used[canonical] = vendor
                 break
     return out, used

@@ -260,7 +260,7 @@ def _converted(table: _Table, floats: dict[int, np.ndarray]) -> dict[str, np.nda
                     f"{table.key} column {col!r} has unit {table.units[k]!r}, which this reader "
                     "does not know; export the file again from Gamry Framework or report the unit"
                 )
-            values = values * scale
+            values = values * scale if scale != 1.0 else values
         columns[col] = values
     return columns
 
@@ -359,7 +359,7 @@ def _measurement(header: dict[str, list[str]], tables: list[_Table], notes: list
         z_sign = _zimag_sign(columns, warnings, drift) if kind == "EIS" else 1.0
         for gamry, canon in mapping.items():
             if gamry in columns:
-                values = columns[gamry] * (z_sign if canon == "Z_im_ohm" else 1.0)
+                values = columns[gamry] * z_sign if canon == "Z_im_ohm" and z_sign != 1.0 else columns[gamry]
                 parts.setdefault(canon, []).append(values)
         temp = columns.get("Temp")
         if temp is not None:
@@ -381,7 +381,7 @@ def _measurement(header: dict[str, list[str]], tables: list[_Table], notes: list
         if canon == "_temp":
             continue
         if sum(len(c) for c in chunks) == n_rows:
-            data_cols[canon] = np.concatenate(chunks)
+            data_cols[canon] = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
     temp_chunks = parts.get("_temp")
     if temp_chunks and sum(len(c) for c in temp_chunks) == n_rows:
         data_cols["temperature_C"] = _temperature(np.concatenate(temp_chunks), warnings)
