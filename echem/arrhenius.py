@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
+from echem.results import Result, Value, axis
 from echem.jsonsafe import jsonable
 
 #: Boltzmann constant in eV/K (exact in the 2019 SI: k / e).
@@ -427,8 +428,8 @@ def arc_in_range(fit_params, freq_Hz, *, r_param: str = "R1",
 # --------------------------------------------------------------------------- Arrhenius fit
 
 
-@dataclass
-class ArrheniusResult:
+@dataclass(repr=False)
+class ArrheniusResult(Result):
     """An Arrhenius fit. ``prefactor`` is ``A`` in ``prefactor_unit`` (S K/cm for
     ``sigma_T``, S/cm for ``sigma``); ``excluded`` lists the points left out, each
     ``{index, label, temperature_C, sigma_S_cm, reason}``; ``audit`` is JSON-serialisable."""
@@ -449,6 +450,34 @@ class ArrheniusResult:
     r2: float
     excluded: list[dict[str, Any]] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
+    #: doubts (:mod:`echem.flags`): few_points, points_excluded, extrapolated,
+    #: ea_out_of_range, arrhenius_nonlinear
+    flags: list = field(default_factory=list)
+
+    title = "Arrhenius fit"
+
+    def __post_init__(self):
+        from echem.flags import Flag
+
+        self.flags = [f if isinstance(f, Flag) else Flag(**f) for f in self.flags]
+
+    def values(self) -> list[Value]:
+        return [Value("Ea", self.Ea_eV, self.Ea_err_eV, "eV"),
+                Value(f"sigma({self.ref_T_C:g} C)", self.sigma_ref_S_cm, self.sigma_ref_err_S_cm, "S/cm"),
+                Value("law", self.law), Value("n_points", self.n_points), Value("r2", self.r2)]
+
+    def method(self) -> str:
+        return (f"{'ln(sigma T)' if self.law == 'sigma_T' else 'ln(sigma)'} against 1/T by lmfit; "
+                f"{len(self.excluded)} point(s) excluded")
+
+    def plot(self, ax=None, label: str = "fit"):
+        """The fitted law with its points (:func:`echem.plots.arrhenius.plot_arrhenius`)."""
+        from echem.plots.arrhenius import plot_arrhenius
+
+        pts = self.audit.get("points") or []
+        T = np.array([p["temperature_C"] for p in pts], float)
+        sigma = np.array([p["sigma_S_cm"] for p in pts], float)
+        return plot_arrhenius(axis(ax), {label: (T, sigma, self)})
 
     def sigma_S_cm(self, T_C) -> np.ndarray:
         """The fitted law evaluated at ``T_C`` (°C), in S/cm."""
@@ -461,7 +490,11 @@ class ArrheniusResult:
                 "n_points": self.n_points, "r2": self.r2}
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field as plain values (the audit record's ``result``; ``ArrheniusResult(**d)``
+        rebuilds it)."""
+        d = asdict(self)
+        d["flags"] = [f.to_dict() for f in self.flags]
+        return d
 
 
 def law_sigma_S_cm(T_C, Ea_eV: float, prefactor: float, law: str = "sigma_T"):
@@ -482,9 +515,34 @@ def _fmt_temps(T_C: np.ndarray) -> str:
     return ", ".join(f"{t:g} °C" for t in T_C) or "none"
 
 
+def arrhenius_flags(res: "ArrheniusResult", used_T_C, ea_range_eV=(0.05, 2.5), r2_min: float = 0.98) -> list:
+    """Flags of an Arrhenius fit (:mod:`echem.flags`): few points, excluded points, a
+    reference temperature outside the measured ones, an implausible Ea, a curved plot."""
+    from echem.flags import Flag
+
+    flags = []
+    if res.n_points < 3:
+        flags.append(Flag("few_points", f"only {res.n_points} temperatures in the fit: Ea has no meaningful error"))
+    if res.excluded:
+        shown = ", ".join(f"{e['temperature_C']:g} °C" for e in res.excluded)
+        flags.append(Flag("points_excluded", f"left out of the fit: {shown} (conductivity.csv used = false)"))
+    used = [float(t) for t in used_T_C]
+    if used and not min(used) <= res.ref_T_C <= max(used):
+        flags.append(Flag("extrapolated", f"σ at {res.ref_T_C:g} °C is extrapolated from "
+                                          f"{min(used):g}-{max(used):g} °C"))
+    lo, hi = (float(v) for v in ea_range_eV)
+    if not lo <= res.Ea_eV <= hi:
+        flags.append(Flag("ea_out_of_range", f"Ea = {res.Ea_eV:.3g} eV outside the plausible {lo:g}-{hi:g} eV"))
+    if res.n_points >= 3 and res.r2 < r2_min:
+        flags.append(Flag("arrhenius_nonlinear", f"R² = {res.r2:.4f} < {r2_min:g}: the Arrhenius plot is not a "
+                                                 "straight line (two regimes or a phase change?)"))
+    return flags
+
+
 def fit_arrhenius(T_C, sigma_S_cm, sigma_err_S_cm=None, *, law: str = "sigma_T",
                   ref_T_C: float = 25.0, exclude: Sequence[str | None] | None = None,
-                  labels: Sequence[str] | None = None) -> ArrheniusResult:
+                  labels: Sequence[str] | None = None, ea_range_eV=(0.05, 2.5),
+                  r2_min: float = 0.98) -> ArrheniusResult:
     """Fit an Arrhenius law to conductivities measured at several temperatures.
 
     ``law="sigma_T"`` (default): ``ln(sigma T) = ln(A) - Ea / (k_B T)``;
@@ -505,6 +563,7 @@ def fit_arrhenius(T_C, sigma_S_cm, sigma_err_S_cm=None, *, law: str = "sigma_T",
     :func:`arc_in_range`. Points with a non-finite temperature or a non-positive or
     non-finite conductivity are left out too; all of them are in ``excluded``.
     ``labels`` (e.g. file names) name the points in ``excluded`` and the audit.
+    ``ea_range_eV`` and ``r2_min`` set what :func:`arrhenius_flags` flags.
 
     Raises
     ------
@@ -661,10 +720,13 @@ def fit_arrhenius(T_C, sigma_S_cm, sigma_err_S_cm=None, *, law: str = "sigma_T",
     }
     audit = jsonable(audit)
 
-    return ArrheniusResult(
+    res = ArrheniusResult(
         law=law, Ea_eV=Ea, Ea_err_eV=Ea_err, prefactor=prefactor,
         prefactor_err=prefactor * lnA_err, prefactor_unit=LAWS[law],
         ln_prefactor=lnA, ln_prefactor_err=lnA_err, cov_lnA_Ea=float(cov_aE),
         ref_T_C=float(ref_T_C), sigma_ref_S_cm=sigma_ref, sigma_ref_err_S_cm=sigma_ref_err,
         n_points=int(y.size), r2=r2, excluded=excluded, audit=audit,
     )
+    res.flags = arrhenius_flags(res, T_use, ea_range_eV, r2_min)
+    res.audit["flags"] = [f.to_dict() for f in res.flags]
+    return res

@@ -1,4 +1,4 @@
-"""The ``echem`` command: inspect and convert single files, trace a sample's numbers.
+"""The echem command: inspect and convert single files, trace a sample's numbers.
 
     echem inspect FILE            technique, vendor, metadata, columns, rows, ranges
     echem convert FILE OUT.csv    the canonical CSV (SI columns, metadata as # comments)
@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="echem", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from echem import __version__
+
+    parser.add_argument("--version", action="version", version=f"echem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("inspect", help="print what a file holds")

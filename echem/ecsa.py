@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
+from echem.results import Result, Value, axis
 from echem.sweeps import turning_points
 
 # --------------------------------------------------------------------------- Cs table
@@ -454,14 +455,16 @@ def charging_currents(
 # --------------------------------------------------------------------------- Cdl fit
 
 
-@dataclass
-class CdlResult:
+@dataclass(repr=False)
+class CdlResult(Result):
     """Double-layer capacitance from a scan-rate series.
 
     ``cdl_F`` is the slope of ``(i_a - i_c)/2`` against ``v`` (F = A s/V);
     ``anodic_F`` the slope of ``i_a`` and ``cathodic_F`` of ``-i_c``. Errors are
     standard errors of the slopes. ``r2`` belongs to the main fit. ``audit`` is a
-    JSON-serialisable record of inputs, settings and fits.
+    JSON-serialisable record of inputs, settings and fits. Prints Cdl rounded to its
+    error; :meth:`report`, :meth:`plot`, :meth:`to_dict` as every result (:mod:`echem.results`);
+    :meth:`ecsa_cm2` for ECSA = Cdl/Cs.
     """
 
     cdl_F: float
@@ -477,6 +480,41 @@ class CdlResult:
     n_scan_rates: int
     warnings: list[str] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
+
+    title = "double-layer capacitance"
+
+    def values(self) -> list[Value]:
+        return [Value("Cdl", self.cdl_F * 1e3, self.cdl_err_F * 1e3, "mF"),
+                Value("anodic", self.anodic_F * 1e3, self.anodic_err_F * 1e3, "mF"),
+                Value("cathodic", self.cathodic_F * 1e3, self.cathodic_err_F * 1e3, "mF"),
+                Value("r2", self.r2), Value("scan_rates", self.n_scan_rates)]
+
+    def method(self) -> str:
+        return str(self.audit.get("equation", ""))
+
+    @property
+    def flags(self) -> list:
+        """Flags of the fit (:mod:`echem.flags`): cdl_asymmetric, cdl_nonlinear, cdl_no_error."""
+        from echem.flags import Flag
+
+        out = []
+        for w in self.warnings:
+            code = ("cdl_asymmetric" if "slopes differ" in w else "cdl_nonlinear" if "R²" in w else
+                    "cdl_no_error" if "only 2 scan rates" in w else None)
+            if code:
+                out.append(Flag(code, w))
+        return out
+
+    def ecsa_cm2(self, cs_mF_cm2: float) -> tuple[float, float]:
+        """ECSA (cm²) = Cdl/Cs with its error (:func:`ecsa_cm2`)."""
+        return ecsa_cm2(self.cdl_F, self.cdl_err_F, cs_mF_cm2)
+
+    def plot(self, ax=None):
+        """Charging currents against scan rate with the Cdl line (:func:`echem.plots.ecsa.plot_cdl_fit`)."""
+        from echem.plots.ecsa import plot_cdl_fit
+
+        inputs = self.audit["inputs"]
+        return plot_cdl_fit(axis(ax), self, inputs["scan_rates_V_s"], inputs["i_anodic_A"], inputs["i_cathodic_A"])
 
     @property
     def cdl_mF(self) -> float:
@@ -687,6 +725,53 @@ def fit_cdl(
     )
 
 
+def cv_point(measurement, *, E_mid_V: float | None = None, which_cycle: str | int = "last") -> dict[str, Any]:
+    """The charging currents and scan rate of one CV of a scan-rate series.
+
+    ``measurement`` is a :class:`~echem.measurement.Measurement` (``E_V``, ``I_A``, and
+    ``time_s``/``cycle`` when the file has them). Returns ``file, sha256, scan_rate_V_s,
+    scan_rate_source, i_anodic_A, i_cathodic_A, E_mid_V`` (:func:`scan_rate_V_s`,
+    :func:`charging_currents`) and the arrays ``E``, ``I`` for figures.
+    """
+    data, meta = measurement.data, measurement.meta
+    E = data["E_V"].to_numpy(float)
+    I = data["I_A"].to_numpy(float)
+    t = data["time_s"].to_numpy(float) if "time_s" in data.columns else None
+    cycle = data["cycle"].to_numpy() if "cycle" in data.columns else None
+    name = meta.get("file") or meta.get("source")
+    v, v_source = scan_rate_V_s(E, time_s=t, meta_scan_rate_V_s=meta.get("scan_rate_V_s"), file_name=name)
+    cc = charging_currents(E, I, cycle=cycle, E_mid_V=E_mid_V, which_cycle=which_cycle)
+    return {"file": name, "sha256": meta.get("sha256"), "scan_rate_V_s": v, "scan_rate_source": v_source,
+            "i_anodic_A": cc.i_anodic_A, "i_cathodic_A": cc.i_cathodic_A, "E_mid_V": cc.E_mid_V, "E": E, "I": I}
+
+
+def cdl_from_points(points, *, r2_min: float = 0.99, asymmetry_max: float = 0.2,
+                    min_scan_rates: int = 3) -> CdlResult:
+    """:func:`fit_cdl` on the :func:`cv_point` of each CV, with a clear error when the series
+    has too few scan rates."""
+    rates = sorted({round(p["scan_rate_V_s"], 9) for p in points})
+    if len(rates) < min_scan_rates:
+        listed = ", ".join(f"{r * 1e3:g} mV/s" for r in rates) or "none"
+        raise AnalysisError(f"ECSA needs CVs at >= {min_scan_rates} scan rates; found "
+                            f"{len(rates)} ({listed}); add CVs in a non-faradaic window at more scan rates")
+    return fit_cdl([p["scan_rate_V_s"] for p in points], [p["i_anodic_A"] for p in points],
+                   [p["i_cathodic_A"] for p in points], r2_min=r2_min, asymmetry_max=asymmetry_max,
+                   min_scan_rates=min_scan_rates)
+
+
+def cdl(cvs, *, E_mid_V: float | None = None, which_cycle: str | int = "last", r2_min: float = 0.99,
+        asymmetry_max: float = 0.2, min_scan_rates: int = 3) -> CdlResult:
+    """Cdl of a CV scan-rate series read by :func:`echem.read` (one measurement per scan rate).
+
+    Example::
+
+        cvs = [echem.read(p) for p in sorted(Path("raw/PtMG_UV50J").glob("cv_*"))]
+        res = echem.cdl(cvs)          # res.cdl_mF, res.ecsa_cm2(0.040)
+    """
+    return cdl_from_points([cv_point(m, E_mid_V=E_mid_V, which_cycle=which_cycle) for m in cvs],
+                           r2_min=r2_min, asymmetry_max=asymmetry_max, min_scan_rates=min_scan_rates)
+
+
 def _json_float(x: float) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
@@ -783,6 +868,9 @@ def _positive_area(area_cm2: float) -> float:
 __all__ = [
     "CS_DEFAULTS_MF_CM2",
     "CdlResult",
+    "cdl",
+    "cdl_from_points",
+    "cv_point",
     "ChargingCurrents",
     "charging_currents",
     "default_cs_mF_cm2",

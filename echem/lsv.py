@@ -31,6 +31,7 @@ import pandas as pd
 from echem.errors import AnalysisError, MetadataError
 from echem.flags import Flag
 from echem.jsonsafe import jsonable
+from echem.results import Result, Value, axis
 from echem.sweeps import turning_points
 
 #: Equilibrium potential of each reaction on the RHE scale, V.
@@ -407,19 +408,63 @@ def _value_at(y_driver: np.ndarray, y_out: np.ndarray, target: float, window: in
 # --------------------------------------------------------------------------- main entry
 
 
-@dataclass
-class LSVResult:
+@dataclass(repr=False)
+class LSVResult(Result):
     """Result of :func:`analyse_lsv`.
 
     ``rows``: one dict per target with keys ``reaction, target_mA_cm2, eta_mV, eta_err_mV,
     E_RHE_V, ru_ohm, ir_fraction, reached`` (``E_RHE_V`` is the iR-corrected potential at
-    the target) and ``flags``, a list of :class:`~echem.flags.Flag`. ``curve``: the selected sweep with columns ``E_V, E_RHE_V, E_RHE_corr_V,
-    I_A, j_mA_cm2, eta_mV``. ``audit``: JSON-serialisable record of the choices made.
+    the target) and ``flags``, a list of :class:`~echem.flags.Flag`. ``curve``: the
+    selected sweep with columns ``E_V, E_RHE_V, E_RHE_corr_V, I_A, j_mA_cm2, eta_mV``.
+    ``audit``: JSON-serialisable record of the choices made. Prints its overpotentials
+    rounded to their errors; :meth:`report`, :meth:`plot`, :meth:`to_dict` as every result
+    (:mod:`echem.results`).
     """
 
     rows: list[dict[str, Any]]
     curve: pd.DataFrame
     audit: dict[str, Any] = field(default_factory=dict)
+
+    title = "polarisation curve"
+
+    def values(self) -> list[Value]:
+        out = [Value(f"eta{r['target_mA_cm2']:g}", r["eta_mV"] if r["reached"] else "not reached",
+                     r["eta_err_mV"] if r["reached"] else None, "mV" if r["reached"] else "")
+               for r in self.rows]
+        ru = self.audit.get("ru_ohm")
+        out.append(Value("Ru", ru if ru is not None else "none (not iR-corrected)",
+                         self.audit.get("ru_err_ohm") if ru is not None else None, "Ohm" if ru is not None else ""))
+        return out
+
+    def method(self) -> str:
+        a = self.audit
+        return (f"{a.get('reaction')} on the RHE scale (offset {a.get('offset_to_rhe_V', 0):+.4f} V), "
+                f"iR fraction {a.get('ir_fraction', 0):g}; {a.get('sweep', {}).get('requested', '')} sweep; "
+                "eta at each target from a local line in log|j|")
+
+    @property
+    def flags(self) -> list[Flag]:
+        """The flags of every row, each once."""
+        seen, out = set(), []
+        for r in self.rows:
+            for f in r.get("flags", []):
+                if (f.code, f.message) not in seen:
+                    seen.add((f.code, f.message))
+                    out.append(f)
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """The rows as overpotentials.csv has them (flags as codes)."""
+        from echem.flags import codes
+
+        return pd.DataFrame([{**r, "flags": codes(r.get("flags", []))} for r in self.rows])
+
+    def plot(self, ax=None, label: str = "iR-corrected"):
+        """The polarisation curve with the target lines (:func:`echem.plots.lsv.plot_polarisation`)."""
+        from echem.plots.lsv import plot_polarisation
+
+        ax = axis(ax)
+        return plot_polarisation(ax, {label: self.curve}, [r["target_mA_cm2"] for r in self.rows])
 
 
 def analyse_lsv(
@@ -604,6 +649,73 @@ def analyse_lsv(
         "warnings": warnings,
     }
     return LSVResult(rows=rows, curve=curve, audit=jsonable(audit))
+
+
+def infer_reaction(E_V, I_A) -> str:
+    """HER or OER from the data: the sign of the current where it is largest in magnitude
+    (IUPAC: cathodic negative)."""
+    I = np.asarray(I_A, float)
+    k = int(np.nanargmax(np.abs(I)))
+    return "HER" if I[k] < 0 else "OER"
+
+
+def overpotentials(
+    measurement,
+    *,
+    area_cm2: float,
+    reference_electrode: Any = "RHE",
+    pH: float | None = None,
+    reaction: str = "auto",
+    ru_ohm: float | None = None,
+    ru_err_ohm: float | None = 0.0,
+    ir_compensation: float = 1.0,
+    instrument_ir_compensation: float = 0.0,
+    targets_mA_cm2: Sequence[float] = (10, 100),
+    sweep: str | int = "last",
+    temperature_C: float | None = None,
+    ru_flags: Sequence[Flag] = (),
+    eta_max_mV: float = 1000.0,
+) -> LSVResult:
+    """Overpotentials of a polarisation curve read by :func:`echem.read` (or any
+    :class:`~echem.measurement.Measurement` with ``E_V`` and ``I_A``).
+
+    The reference electrode (a name or ``{name, E_vs_SHE_V}``, :mod:`echem.reference`) and
+    the pH give the RHE offset at ``temperature_C`` (default: the file's, else 25 °C);
+    ``reaction="auto"`` takes the sign of the largest current (negative: HER); the iR
+    correction uses ``f = ir_compensation − instrument_ir_compensation`` of ``ru_ohm``.
+    Then :func:`analyse_lsv`. The workflow's LSV stage calls this same function.
+
+    Example::
+
+        m = echem.read("raw/PtMG_UV50J/lsv_5mVs.mpt")
+        lsv = echem.overpotentials(m, area_cm2=0.196, reference_electrode="Hg/HgO (1 M KOH)",
+                                   pH=14, ru_ohm=2.6, instrument_ir_compensation=0.96)
+    """
+    from echem.reference import resolve_reference, rhe_conversion
+
+    data = measurement.data
+    E = data["E_V"].to_numpy(float)
+    I = data["I_A"].to_numpy(float)
+    reference = resolve_reference(reference_electrode)
+    if temperature_C is None:
+        temperature_C = measurement.meta.get("temperature_C") or 25.0
+    conversion = rhe_conversion(reference, pH, temperature_C=float(temperature_C))
+    reaction_source = "given"
+    if str(reaction).lower() == "auto":
+        reaction, reaction_source = infer_reaction(E, I), "inferred from the current's sign"
+    result = analyse_lsv(
+        E, I, area_cm2=area_cm2, reaction=reaction, offset_to_rhe_V=conversion["offset_V"],
+        targets_mA_cm2=targets_mA_cm2, ru_ohm=ru_ohm, ru_err_ohm=ru_err_ohm,
+        ir_fraction=float(ir_compensation or 0.0) - float(instrument_ir_compensation or 0.0), sweep=sweep,
+        cycle_numbers=data["cycle"].to_numpy() if "cycle" in data.columns else None,
+        ru_flags=ru_flags, eta_max_mV=eta_max_mV,
+    )
+    result.audit["rhe_conversion"] = jsonable(conversion)
+    result.audit["reference_resolved"] = jsonable(reference.to_dict())
+    result.audit["reaction_source"] = reaction_source
+    result.audit["temperature_C"] = float(temperature_C)
+    result.audit["warnings"] = list(conversion.get("warnings", [])) + list(result.audit.get("warnings", []))
+    return result
 
 
 def current_at_overpotential(curve: pd.DataFrame, eta_mV: float, *, ru_err_ohm: float = 0.0,

@@ -58,6 +58,7 @@ import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
 from echem.jsonsafe import jsonable
+from echem.results import Result, Value, axis
 
 #: The kinetic model describes a curve when the robust s.d. of its noise-normalised
 #: residuals is at most this (1 for a perfect model; spikes are discounted by the robust
@@ -94,9 +95,13 @@ class KineticFit:
     audit: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class TafelResult:
-    """Tafel fit. Slopes in mV dec⁻¹, current densities in mA cm⁻², window in mV."""
+@dataclass(repr=False)
+class TafelResult(Result):
+    """Tafel fit. Slopes in mV dec⁻¹, current densities in mA cm⁻², window in mV.
+
+    Prints its slope and j0 rounded to their errors; :meth:`report`, :meth:`plot` (the
+    curve with the window and line), :meth:`to_dict` as every result (:mod:`echem.results`).
+    """
 
     slope_mV_dec: float
     slope_err_mV_dec: float
@@ -110,6 +115,24 @@ class TafelResult:
     audit: dict[str, Any] = field(default_factory=dict)
     #: doubts about the slope (:class:`echem.flags.Flag`): tafel_r2_low, tafel_out_of_range ...
     flags: list = field(default_factory=list)
+    #: the (eta_mV, j_mA_cm2) the fit was given, for :meth:`plot`
+    data: tuple | None = None
+
+    title = "Tafel fit"
+
+    def values(self) -> list[Value]:
+        return [Value("slope", self.slope_mV_dec, self.slope_err_mV_dec, "mV/dec"),
+                Value("j0", self.j0_mA_cm2, self.j0_err_mA_cm2, "mA/cm2"),
+                Value("window", f"{self.eta_lo_mV:.0f}-{self.eta_hi_mV:.0f}", None, "mV"),
+                Value("r2", self.r2), Value("n_points", self.n_points)]
+
+    def plot(self, ax=None, label: str | None = None):
+        """eta against log10|j| with the window shaded and the line (:func:`echem.plots.lsv.plot_tafel`)."""
+        from echem.plots.lsv import plot_tafel
+
+        if self.data is None:
+            raise ValueError("this TafelResult holds no data to plot (made outside fit_tafel)")
+        return plot_tafel(axis(ax), self.data[0], self.data[1], self, label)
 
     def row(self) -> dict[str, Any]:
         """The ``tafel.csv`` columns this stage owns (the workflow adds sample and file)."""
@@ -532,7 +555,7 @@ def fit_tafel(
             audit["warnings"].append(
                 f"the fixed window spans {np.ptp(x):.2f} decades of |j|, less than min_decades = {min_dec:g}"
             )
-        return _flagged(_result(x, eta[sel], eta[sel], audit), slope_range_mV_dec, min_dec)
+        return _flagged(_result(x, eta[sel], eta[sel], audit), slope_range_mV_dec, min_dec, (eta_mV, j_mA_cm2))
 
     # ---- automatic window
     if exclude_below_mV is not None:
@@ -605,13 +628,13 @@ def fit_tafel(
     audit["warnings"].extend(chosen["warnings"])
     window = _result(xs[sel], ys[sel], ys[sel], audit)
     if not kinetic_model:
-        return _flagged(window, slope_range_mV_dec, min_dec)
+        return _flagged(window, slope_range_mV_dec, min_dec, (eta_mV, j_mA_cm2))
     kin, record = fit_kinetic_model(eta_d, j_d, b_start_mV_dec=window.slope_mV_dec,
                                     j0_start_mA_cm2=window.j0_mA_cm2, floor_mA_cm2=floor, min_decades=min_dec)
     if kin is None:
         window.audit["kinetic_model"] = jsonable(record)
-        return _flagged(window, slope_range_mV_dec, min_dec)
-    return _flagged(_from_kinetic(kin, window), slope_range_mV_dec, min_dec)
+        return _flagged(window, slope_range_mV_dec, min_dec, (eta_mV, j_mA_cm2))
+    return _flagged(_from_kinetic(kin, window), slope_range_mV_dec, min_dec, (eta_mV, j_mA_cm2))
 
 
 def _from_kinetic(kin: KineticFit, window: TafelResult) -> TafelResult:
@@ -645,8 +668,10 @@ def _from_kinetic(kin: KineticFit, window: TafelResult) -> TafelResult:
     )
 
 
-def _flagged(res: TafelResult, slope_range_mV_dec, min_dec: float) -> TafelResult:
-    """Attach the flags of :func:`fit_tafel`'s docstring to a result."""
+def _flagged(res: TafelResult, slope_range_mV_dec, min_dec: float, data=None) -> TafelResult:
+    """Attach the flags of :func:`fit_tafel`'s docstring (and the data fitted) to a result."""
+    if data is not None:
+        res.data = (np.asarray(data[0], float), np.asarray(data[1], float))
     from echem.flags import Flag
 
     flags = []

@@ -52,30 +52,6 @@ def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
             write_csv(frame(arr_rows, "arrhenius"), outputs.arrhenius)
 
 
-def arrhenius_flags(res, used_T_C, settings) -> list:
-    """Flags of an Arrhenius fit (:mod:`echem.flags`): few points, excluded points, a
-    reference temperature outside the measured ones, an implausible Ea, a curved plot."""
-    from echem.flags import Flag
-
-    flags = []
-    if res.n_points < 3:
-        flags.append(Flag("few_points", f"only {res.n_points} temperatures in the fit: Ea has no meaningful error"))
-    if res.excluded:
-        shown = ", ".join(f"{e['temperature_C']:g} °C" for e in res.excluded)
-        flags.append(Flag("points_excluded", f"left out of the fit: {shown} (conductivity.csv used = false)"))
-    if used_T_C and not min(used_T_C) <= res.ref_T_C <= max(used_T_C):
-        flags.append(Flag("extrapolated", f"σ at {res.ref_T_C:g} °C is extrapolated from "
-                                          f"{min(used_T_C):g}-{max(used_T_C):g} °C"))
-    lo, hi = (float(v) for v in settings.get("ea_range_eV", (0.05, 2.5)))
-    if not lo <= res.Ea_eV <= hi:
-        flags.append(Flag("ea_out_of_range", f"Ea = {res.Ea_eV:.3g} eV outside the plausible {lo:g}-{hi:g} eV"))
-    r2_min = float(settings.get("r2_min", 0.98))
-    if res.n_points >= 3 and res.r2 < r2_min:
-        flags.append(Flag("arrhenius_nonlinear", f"R² = {res.r2:.4f} < {r2_min:g}: the Arrhenius plot is not a "
-                                                 "straight line (two regimes or a phase change?)"))
-    return flags
-
-
 def _acquisition_order(ing, fits):
     """Fits in acquisition order: the file's start time when known, else file order."""
     start = {f.file: (f.meta.get("start_time") or "") for f in ing.files}
@@ -124,11 +100,12 @@ def arrhenius_one(run, ing, fits, geometry, settings, formats, outputs, cond_row
             res = fit_arrhenius(np.array([p["T_C"] for p in pts]), np.array([p["sigma"] for p in pts]),
                                 np.array([p["sigma_err"] for p in pts]), law=settings["law"],
                                 ref_T_C=settings["ref_C"], exclude=[p["reason"] for p in pts],
-                                labels=[p["file"] for p in pts])
+                                labels=[p["file"] for p in pts],
+                                ea_range_eV=tuple(settings.get("ea_range_eV", (0.05, 2.5))),
+                                r2_min=float(settings.get("r2_min", 0.98)))
             results[run_label] = (pts, res)
-            flags = arrhenius_flags(res, [p["T_C"] for p in pts if p["used"]], settings)
             arr_rows.append({"sample": ing.sample, **res.row(), "run": run_label,
-                             "flags": run.flagged(flags, f"{run_label} run")})
+                             "flags": run.flagged(res.flags, f"{run_label} run")})
             result = res.to_dict()
             method = result.pop("audit")
             audit.write(outputs.audit, audit.audit_name("arrhenius", run_label), audit.record(

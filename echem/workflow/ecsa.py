@@ -18,16 +18,8 @@ INHERITED = ("no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous")
 
 
 def cdl_flags(cdl) -> list:
-    """Flags of a Cdl fit (:class:`echem.ecsa.CdlResult`), from its warnings."""
-    from echem.flags import Flag
-
-    out = []
-    for w in cdl.warnings:
-        code = ("cdl_asymmetric" if "slopes differ" in w else "cdl_nonlinear" if "R²" in w else
-                "cdl_no_error" if "only 2 scan rates" in w else None)
-        if code:
-            out.append(Flag(code, w))
-    return out
+    """Flags of a Cdl fit (:attr:`echem.ecsa.CdlResult.flags`)."""
+    return list(cdl.flags)
 
 
 def sa_eta_for(settings: Mapping[str, Any], reaction: str) -> float:
@@ -145,34 +137,20 @@ def ecsa_one(run, ing, cvs, curves_path, lsv_table, settings, formats, outputs) 
     import numpy as np
     import pandas as pd
 
-    from echem.ecsa import charging_currents, default_cs_mF_cm2, ecsa_cm2, fit_cdl, scan_rate_V_s
+    from echem.ecsa import cdl_from_points, cv_point, default_cs_mF_cm2, ecsa_cm2
     from echem.flags import codes
     from echem.workflow.tafel import lsv_flags
 
     points = []
     for rec in cvs:
         with run.guard(rec.file):
-            m = rec.measurement()
-            E = m.data["E_V"].to_numpy(float)
-            I = m.data["I_A"].to_numpy(float)
-            t = m.data["time_s"].to_numpy(float) if "time_s" in m.data.columns else None
-            cycle = m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None
-            v, v_source = scan_rate_V_s(E, time_s=t, meta_scan_rate_V_s=m.meta.get("scan_rate_V_s"),
-                                        file_name=rec.file)
-            cc = charging_currents(E, I, cycle=cycle, E_mid_V=settings["E_mid_V"],
-                                   which_cycle=settings["which_cycle"])
-            points.append({"file": rec.file, "sha256": rec.meta.get("sha256"), "scan_rate_V_s": v,
-                           "scan_rate_source": v_source, "i_anodic_A": cc.i_anodic_A,
-                           "i_cathodic_A": cc.i_cathodic_A, "E_mid_V": cc.E_mid_V, "E": E, "I": I})
-    rates = sorted({round(p["scan_rate_V_s"], 9) for p in points})
-    if len(rates) < settings["min_scan_rates"]:
-        listed = ", ".join(f"{r * 1e3:g} mV/s" for r in rates) or "none"
-        raise AnalysisError(f"ECSA needs CVs at >= {settings['min_scan_rates']} scan rates; found "
-                            f"{len(rates)} ({listed}); add CVs in a non-faradaic window at more scan rates")
+            point = cv_point(rec.measurement(), E_mid_V=settings["E_mid_V"], which_cycle=settings["which_cycle"])
+            points.append({**point, "file": rec.file, "sha256": rec.meta.get("sha256")})
+    cdl = cdl_from_points(points, r2_min=settings["r2_min"], asymmetry_max=settings["asymmetry_max"],
+                          min_scan_rates=settings["min_scan_rates"])
     v = np.array([p["scan_rate_V_s"] for p in points])
     ia = np.array([p["i_anodic_A"] for p in points])
     ic = np.array([p["i_cathodic_A"] for p in points])
-    cdl = fit_cdl(v, ia, ic, r2_min=settings["r2_min"], asymmetry_max=settings["asymmetry_max"])
 
     meta = ing.metadata
     if meta.get("specific_capacitance_mF_cm2") is not None:

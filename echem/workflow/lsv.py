@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from echem import audit
 from echem.errors import MetadataError
+from echem.lsv import infer_reaction  # noqa: F401 - the stability stage takes it from here
 from echem.workflow.common import as_namespace, draw, prepare_dirs, read_json, safe_stem
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
@@ -55,15 +56,6 @@ def choose_ru(resolved: Mapping[str, Any], eis_fits: list[dict[str, Any]]):
     return ru, float(err) if err is not None else float(np.hypot(fit_err, spread)), source, flags, note
 
 
-def infer_reaction(E_RHE_V, I_A) -> str:
-    """HER or OER from the data: the sign of the current where it is largest in magnitude."""
-    import numpy as np
-
-    I = np.asarray(I_A, float)
-    k = int(np.nanargmax(np.abs(I)))
-    return "HER" if I[k] < 0 else "OER"
-
-
 def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
                eis_fits: str | Path | None = None) -> None:
     """The lsv stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``)."""
@@ -103,8 +95,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     import numpy as np
 
     from echem.flags import codes
-    from echem.lsv import analyse_lsv
-    from echem.reference import resolve_reference, rhe_conversion
+    from echem.lsv import overpotentials
 
     r = rec.resolved
     m = rec.measurement()
@@ -113,31 +104,25 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     if r.get("reference_electrode") is None:
         raise MetadataError("no reference electrode: the file gives none; set reference_electrode "
                             "(e.g. Hg/HgO, Ag/AgCl, RHE) and pH in sample.yaml")
-    reference = resolve_reference(r["reference_electrode"])
-    temperature = r.get("file_temperature_C") or 25.0
-    conversion = rhe_conversion(reference, r.get("pH"), temperature_C=temperature)
-    offset = conversion["offset_V"]
-    for warning in conversion.get("warnings", []):
-        run.warning(f"{rec.file}: {warning}", file=rec.file)
-    E = m.data["E_V"].to_numpy(float)
-    I = m.data["I_A"].to_numpy(float)
     reaction = r.get("reaction") or "auto"
     if reaction == "none":
         run.info(f"{rec.file}: reaction is 'none'; skipped")
         return None
-    reaction_source = rec.sources.get("reaction", "")
-    if reaction == "auto":
-        reaction, reaction_source = infer_reaction(E + offset, I), "inferred from the current's sign"
     ru, ru_err, ru_source, ru_flags, ru_note = choose_ru(r, fits)
-    fraction = float(r.get("ir_compensation") or 0.0) - float(r.get("instrument_ir_compensation") or 0.0)
-    result = analyse_lsv(
-        E, I, area_cm2=float(r["area_cm2"]), reaction=reaction, offset_to_rhe_V=offset,
-        targets_mA_cm2=tuple(settings["targets_mA_cm2"]), ru_ohm=ru, ru_err_ohm=ru_err,
-        ir_fraction=fraction, sweep=settings["sweep"],
-        cycle_numbers=m.data["cycle"].to_numpy() if "cycle" in m.data.columns else None,
+    temperature = r.get("file_temperature_C") or 25.0
+    result = overpotentials(
+        m, area_cm2=float(r["area_cm2"]), reference_electrode=r["reference_electrode"], pH=r.get("pH"),
+        reaction=reaction, ru_ohm=ru, ru_err_ohm=ru_err, ir_compensation=r.get("ir_compensation") or 0.0,
+        instrument_ir_compensation=r.get("instrument_ir_compensation") or 0.0,
+        targets_mA_cm2=tuple(settings["targets_mA_cm2"]), sweep=settings["sweep"], temperature_C=temperature,
         ru_flags=ru_flags, eta_max_mV=float(settings.get("eta_max_mV", 1000.0)),
     )
+    reaction = result.audit["reaction"]
+    reaction_source = (rec.sources.get("reaction", "") if result.audit["reaction_source"] == "given"
+                       else result.audit["reaction_source"])
     fraction = result.audit["ir_fraction"]
+    conversion = result.audit["rhe_conversion"]
+    offset = conversion["offset_V"]
     for warning in result.audit.get("warnings", []):
         run.warning(f"{rec.file}: {warning}", file=rec.file)
     for row in result.rows:
@@ -148,7 +133,7 @@ def lsv_one(run, sample, rec, fits, settings, formats, outputs, rows):
     used = {
         "area_cm2": (r["area_cm2"], rec.sources.get("area_cm2")),
         "reference_electrode": (r["reference_electrode"], rec.sources.get("reference_electrode")),
-        "reference_resolved": reference.to_dict(),
+        "reference_resolved": result.audit["reference_resolved"],
         "rhe_conversion": conversion,
         "pH": (r.get("pH"), rec.sources.get("pH")),
         "offset_to_rhe_V": offset,
