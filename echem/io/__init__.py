@@ -16,6 +16,7 @@ and optionally::
 
     def table_start(text: str) -> int: ...   # line index where the data table starts
     TEXT_CHECKS = False                      # not a table of text lines (JSON, XML, ...)
+    def parse_long(source, name) -> Long | None: ...   # a long file's table read in C
 
 ``parse`` returns SI canonical columns and whatever metadata the file states; it
 sets ``meta["technique"]`` only when the file itself says which technique it is
@@ -24,7 +25,14 @@ analyse), and the vendor's own name for it in ``meta["technique_label"]``.
 
 For text files the registry then refuses text inside the data table (the damage check
 looks at the table only, from ``table_start`` on: a header with a block of technique
-parameters is not a table) and leaves out a row cut off at the end of the file. For
+parameters is not a table) and leaves out a row cut off at the end of the file.
+
+A file of ``_long.MIN_BYTES`` (1 MB) or more whose reader has ``parse_long`` (EC-Lab .mpt,
+Gamry .DTA: hours of chronopotentiometry, millions of rows) is first read by it: the table
+streamed into pandas' C parser, every cell certified, the damage and cut-row checks decided
+from the head and the end (:mod:`echem.io._long`). It gives what ``parse`` and those checks
+give, to the bit, or ``None`` and the careful path runs; :func:`read` then never holds the
+file whole in memory (:func:`_read_long_file`). For
 impedance data :func:`_finish` numbers the spectra (:mod:`echem.io._spectra`): the
 ``cycle`` column says which sweep each point belongs to and ``meta["n_spectra"]`` how
 many there are, whatever the vendor wrote; rows that are not impedance points
@@ -148,21 +156,24 @@ def _read_long_file(path: Path) -> Measurement | bool | None:
         source = _long.FileSource(path)
     except OSError:
         return None  # read_bytes says what is wrong with the file
-    with source:
-        head = source.read(0, 65536)
-        if source.size < _long.MIN_BYTES or len(head) < 4096 or _is_blank(head) or is_binary(head):
-            return None
-        module = find_reader(head, path.name)
-        names = [m.__name__.rsplit(".", 1)[-1] for m in readers()]
-        if module is None or not hasattr(module, "parse_long"):
-            return None
-        if not set(names[:names.index(module.__name__.rsplit(".", 1)[-1]) + 1]) <= set(_HEAD_SNIFFERS):
-            return None  # a reader asked before it may look beyond the head
-        digest = source.digest()
-        measurement = _parse_long(module, source, path.name)
-        if measurement is None:
-            return False
-        return _finish(measurement, module, path.name, str(path), digest)
+    try:
+        with source:
+            head = source.read(0, 65536)
+            if source.size < _long.MIN_BYTES or len(head) < 4096 or _is_blank(head) or is_binary(head):
+                return None
+            module = find_reader(head, path.name)
+            names = [m.__name__.rsplit(".", 1)[-1] for m in readers()]
+            if module is None or not hasattr(module, "parse_long"):
+                return None
+            if not set(names[:names.index(module.__name__.rsplit(".", 1)[-1]) + 1]) <= set(_HEAD_SNIFFERS):
+                return None  # a reader asked before it may look beyond the head
+            digest = source.digest()
+            measurement = _parse_long(module, source, path.name)
+            if measurement is None:
+                return False
+            return _finish(measurement, module, path.name, str(path), digest)
+    except OSError:
+        return None  # the file changed while it was read: read it again, whole
 
 
 def read_bytes(raw: bytes, name: str, source: str | None = None) -> Measurement:

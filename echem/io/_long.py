@@ -15,8 +15,8 @@ the careful path runs. How it knows that, step by step:
   rows start, the decimal mark (from the same lines its ``parse`` uses), the kind of each
   column in the first rows (:func:`column_kinds`).
 * **Every cell** of the table, not only the columns read: :func:`table` hands the bytes of the
-  rows (a memoryview, two halves on two threads, a chunk of rows at a time) to pandas' C
-  parser, each column by its kind: numbers as float64 (finite) or int64 (counters), text as
+  rows (read by range from the file, :class:`FileSource`, or from bytes in memory; two halves
+  on two threads, a chunk of rows at a time) to pandas' C parser, each column by its kind: numbers as float64 (finite) or int64 (counters), text as
   categories (every distinct cell checked: ASCII and not a number), empty cells as empty.
   The parser is exact (fast_float in pandas >= 3.1, Python's own ``float`` before: the value
   ``float()`` gives), takes tabs and line breaks as ``str.split`` and :func:`~echem.io._text.
@@ -33,6 +33,10 @@ the careful path runs. How it knows that, step by step:
   reader builds the measurement with the last line (as its ``parse`` reads it) and without it
   (what ``parse`` gives for the file cut before it), and the registry keeps one as it does for
   the careful path (:class:`Long`).
+
+What is left to the careful path: UTF-16, CR-only line breaks, tables followed by more text or
+split in several (a Gamry CV's CURVE per cycle), columns mixing numbers and text, and every
+damaged file (its error names the line; the careful path finds it).
 
 tests/io/test_long_tables.py checks the equality on the corpus, the demo and damaged variants
 of them and of long synthetic files, with the fast path forced (:data:`MIN_BYTES` = 0).
@@ -147,6 +151,14 @@ class FileSource(Source):
         self.path = path
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self.size = os.fstat(self._fd).st_size
+        self._lock = threading.Lock()  # where os.pread is missing (Windows): seek and read
+
+    def _pread(self, n: int, pos: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self._fd, n, pos)
+        with self._lock:
+            os.lseek(self._fd, pos, os.SEEK_SET)
+            return os.read(self._fd, n)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -165,9 +177,9 @@ class FileSource(Source):
             return b""
         parts, pos = [], start
         while pos < end:
-            chunk = os.pread(self._fd, end - pos, pos)
-            if not chunk:
-                break
+            chunk = self._pread(end - pos, pos)
+            if not chunk:  # the file was cut while it was read: the careful path reads it again
+                raise OSError(f"{self.path}: shorter than its {self.size} bytes while it was read")
             parts.append(chunk)
             pos += len(chunk)
         return b"".join(parts) if len(parts) != 1 else parts[0]
