@@ -64,6 +64,10 @@ FLAGS: dict[str, str] = {
     "no_sane_circuit": "no candidate circuit gave sane parameters; the lowest-scoring one is reported",
     "arc_outside_range": "the arc of this resistance lies outside the measured frequencies: the value is "
                          "an extrapolation and is left out of the Arrhenius fit",
+    # drt_peaks.csv
+    "drt_outside_range": "this DRT peak lies outside the measured frequencies (its time constant beyond "
+                         "1/(2π f) of the highest or lowest frequency): only its flank was measured, its τ and R "
+                         "are extrapolations",
     # arrhenius.csv
     "few_points": "fewer than three temperatures in the fit: no meaningful error",
     "points_excluded": "temperatures were left out of the fit (conductivity.csv used = false)",
