@@ -78,7 +78,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import AnalysisError, MetadataError
-from echem.flags import FLAGS
+from echem.flags import FLAGS, Flag
 from echem.jsonsafe import jsonable
 from echem.lsv import E_EQ_RHE_V, REACTION_SIGN, ir_correct_V
 
@@ -95,37 +95,6 @@ HUBER_C = 1.345
 
 
 # --------------------------------------------------------------------------- flags
-
-
-@dataclass(frozen=True)
-class StabilityFlag:
-    """A flag of :data:`STABILITY_FLAGS` (same interface as :class:`echem.flags.Flag`)."""
-
-    code: str
-    message: str
-
-    def __post_init__(self):
-        if self.code not in STABILITY_FLAGS:
-            raise ValueError(f"unknown stability flag {self.code!r}")
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
-def make_flag(code: str, message: str):
-    """An :class:`echem.flags.Flag` when ``code`` is registered there, else a :class:`StabilityFlag`."""
-    from echem.flags import FLAGS, Flag
-
-    return Flag(code, message) if code in FLAGS else StabilityFlag(code, message)
-
-
-def flag_cell(flags: Iterable[Any]) -> str:
-    """The ``flags`` cell: unique codes, ``;``-separated, in the order of echem.flags then ours."""
-    from echem.flags import FLAGS
-
-    found = {f.code if hasattr(f, "code") else str(f) for f in flags}
-    order = list(FLAGS) + [c for c in STABILITY_FLAGS if c not in FLAGS]
-    return ";".join(c for c in order if c in found)
 
 
 # --------------------------------------------------------------------------- settings
@@ -709,12 +678,12 @@ def analyse_stability(
                          "off_fraction": off_fraction, "tolerance_native": tol}
         what = "current" if mode == "CP" else "potential"
         if off_median and set_value is not None:
-            flags.append(make_flag("off_set_value", (
+            flags.append(Flag("off_set_value", (
                 f"the median {what} is {dev_text} ({set_source}); the run was not at its set point "
                 f"(tolerance {cfg.set_tolerance_pct if mode == 'CP' else cfg.set_tolerance_mV:g} "
                 f"{'%' if mode == 'CP' else 'mV'})")))
         if off_fraction > cfg.max_off_set_fraction:
-            flags.append(make_flag("control_lost", (
+            flags.append(Flag("control_lost", (
                 f"the {what} is off the set value by more than the tolerance on {off_fraction:.1%} of the "
                 f"points (limit {cfg.max_off_set_fraction:.1%}): compliance limit, contact or range")))
     else:
@@ -724,7 +693,7 @@ def analyse_stability(
     ru = None if ru_ohm is None or (isinstance(ru_ohm, float) and math.isnan(ru_ohm)) else float(ru_ohm)
     f = float(ir_fraction) if ru is not None else 0.0
     if ru is None and float(ir_fraction) != 0.0 and mode == "CP":
-        flags.append(make_flag("no_ir", f"iR correction of {float(ir_fraction):g}·Ru asked for but no Ru is "
+        flags.append(Flag("no_ir", f"iR correction of {float(ir_fraction):g}·Ru asked for but no Ru is "
                                         "known: the overpotential is NOT iR-corrected"))
     if mode == "CP":
         flags.extend(ru_flags)
@@ -746,7 +715,7 @@ def analyse_stability(
     n_considered = max(int(np.count_nonzero(finite & ~settling)), 1)
     spike_fraction = n_spikes / n_considered
     if spike_fraction > cfg.max_spike_fraction:
-        flags.append(make_flag("many_spikes", (
+        flags.append(Flag("many_spikes", (
             f"{spike_fraction:.1%} of the points are spikes (more than {cfg.max_spike_fraction:.0%}): bubbles or "
             "noise; start, end and drift use the points between them")))
     if np.count_nonzero(used) < 3:
@@ -761,12 +730,12 @@ def analyse_stability(
     start_w = window_mean(tu, yu, settle_s, settle_s + window_s)
     end_w = window_mean(tu, yu, span - window_s, span)
     if span < settle_s + 2.0 * window_s:
-        flags.append(make_flag("windows_overlap", (
+        flags.append(Flag("windows_overlap", (
             f"the run lasts {span / 3600:.3g} h, less than the settling time plus two {cfg.window_h:g} h "
             "windows: start and end values share points (lower stability.window_h)")))
     for name, w in (("start", start_w), ("end", end_w)):
         if w["n"] == 0:
-            flags.append(make_flag("no_window_data", (
+            flags.append(Flag("no_window_data", (
                 f"no usable point in the {name} window {w['lo'] / 3600:.3g}..{w['hi'] / 3600:.3g} h")))
 
     # ---- drift
@@ -798,17 +767,17 @@ def analyse_stability(
     # ---- duration, interruptions, early stop
     duration_h = span / 3600.0
     if tl.interrupted_fraction > cfg.max_interrupted_fraction:
-        flags.append(make_flag("interrupted", (
+        flags.append(Flag("interrupted", (
             f"{tl.interrupted_fraction:.1%} of the run's {duration_h:.3g} h is missing "
             f"({sum(e['kind'] == 'gap' for e in tl.events)} gap(s), "
             f"{sum(e['kind'] == 'join' for e in tl.events)} file join(s); limit "
             f"{cfg.max_interrupted_fraction:.0%})")))
     if planned_h is not None and duration_h < (1.0 - cfg.early_stop_tolerance) * float(planned_h):
-        flags.append(make_flag("stopped_early", (
+        flags.append(Flag("stopped_early", (
             f"the run lasts {duration_h:.3g} h of the {float(planned_h):g} h planned ({planned_source}); "
             "the end value is not the planned end")))
     elif aborted:
-        flags.append(make_flag("stopped_early", "the file says the run was aborted before its end"))
+        flags.append(Flag("stopped_early", "the file says the run was aborted before its end"))
 
     unit = "mV" if mode == "CP" else "mA/cm2"
     audit = {
@@ -908,7 +877,7 @@ def lsv_shift(before, after) -> ShiftResult:
                 terms += [eb.get("ru_err_mV") or 0.0, ea.get("ru_err_mV") or 0.0]
             row["delta_eta_err_mV"] = float(math.sqrt(sum(x * x for x in terms)))
         elif not any(getattr(fl, "code", None) == "not_reached" for fl in flags):
-            flags.append(make_flag("not_reached", f"{t:g} mA/cm2 not reached in both curves"))
+            flags.append(Flag("not_reached", f"{t:g} mA/cm2 not reached in both curves"))
         row["flags"] = flags
         rows.append(row)
         notes.append({"target_mA_cm2": t, "noise_err_before_mV": eb.get("noise_err_mV"),
@@ -1058,7 +1027,7 @@ def assign_roles(files: Sequence[FileInfo], spec: Mapping[str, Any] | None = Non
                 for name in roles[role]:
                     t = _time(by_name[name].start_time)
                     if t is not None and ((role == "before" and t > first_run) or (role == "after" and t < first_run)):
-                        flags.append(make_flag("order_mismatch", (
+                        flags.append(Flag("order_mismatch", (
                             f"sample.yaml calls {name} '{role}' the run, but it started "
                             f"{'after' if role == 'before' else 'before'} the run ({t.isoformat()} vs "
                             f"{first_run.isoformat()})")))

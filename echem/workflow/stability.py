@@ -106,18 +106,6 @@ def _write_parquet(frames, columns, path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _flagged(run, flags, file: str) -> str:
-    """One warning per flag (with its code) and the table's ``flags`` cell."""
-    from echem.stability import flag_cell
-
-    seen = set()
-    for f in flags:
-        if (f.code, f.message) not in seen:
-            seen.add((f.code, f.message))
-            run.warning(f"{file}: {f.message}", file=file, flag=f.code)
-    return flag_cell(flags)
-
-
 def _stem(kind: str, files) -> str:
     """Figure file stem: ``run_cp_a__cp_b`` / ``shift_lsv_initial__lsv_after`` (no extensions)."""
     return safe_stem(f"{kind}_" + "__".join(Path(f).stem for f in files))
@@ -305,7 +293,7 @@ class _Context:
             ru_ohm=ru["ru"], ru_err_ohm=ru["ru_err"], ir_fraction=ru["fraction"], segment=segment if len(files) > 1 else None, segment_starts_s=starts_s,
             set_value=set_value, set_source=set_source, planned_h=planned, planned_source=planned_source,
             aborted=aborted, settings=self.cfg, ru_flags=ru["flags"])
-        cell = _flagged(run, res.flags, label)
+        cell = run.flagged(res.flags, label)
         row = {"sample": sample, "file": label, **res.row(), "flags": cell}
         rows.append(row)
         used = {**scale["used"], **ru["used"], "reaction": (reaction, reaction_source),
@@ -376,7 +364,8 @@ class _Context:
     def one_pair(self, before: str, after: str, roles, shift_rows, curves) -> None:
         import pandas as pd
 
-        from echem.stability import flag_cell, lsv_shift
+        from echem.flags import codes
+        from echem.stability import lsv_shift
 
         run, sample = self.run, self.ing.sample
         rb, used_b = self.lsv(before)
@@ -388,7 +377,7 @@ class _Context:
         tb, ta = (datetime.fromisoformat(x) if x else None for x in (tb, ta))
         hours = (ta - tb).total_seconds() / 3600.0 if tb is not None and ta is not None else None
         for row in shift.rows:
-            cell = _flagged(run, [*row["flags"], *order_flags], pair)
+            cell = run.flagged([*row["flags"], *order_flags], pair)
             shift_rows.append({"sample": sample, "before_file": before, "after_file": after,
                                **{k: v for k, v in row.items() if k != "flags"}, "flags": cell})
         audit.write(self.outputs.audit, audit.audit_name("stability_shift", f"{before}__{after}"), audit.record(
@@ -397,7 +386,7 @@ class _Context:
             settings=self.settings,
             metadata={"before": used_b, "after": used_a, "roles": roles.source, "hours_between": hours},
             method={"shift": shift.audit, "before_lsv": rb.audit, "after_lsv": ra.audit},
-            result={"rows": [{**{k: v for k, v in r.items() if k != "flags"}, "flags": flag_cell(r["flags"])}
+            result={"rows": [{**{k: v for k, v in r.items() if k != "flags"}, "flags": codes(r["flags"])}
                              for r in shift.rows]}))
         for role, res, file in (("before", rb, before), ("after", ra, after)):
             c = res.curve
