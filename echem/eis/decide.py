@@ -75,12 +75,14 @@ def choose_for_series(spectra: Sequence[Any], **select_kwargs) -> dict[str, Any]
 
 def choose_and_fit(freq_Hz, Z, label: str, circuit: str | None, circuit_source: str,
                    series_choice: dict[str, Any] | None = None, *, trim_inductive: bool = True,
-                   trim_lf_drift: bool = False, **kwargs) -> tuple[EISFit, str, dict | None]:
+                   trim_lf_drift: bool = False, proposals: bool = True, drt=None,
+                   **kwargs) -> tuple[EISFit, str, dict | None]:
     """Fit one spectrum with its circuit: ``circuit`` (from :func:`default_circuit`), else the
     series' choice (:func:`choose_for_series`), else one chosen for this spectrum alone.
 
     ``kwargs``: ``weighting``, ``kk_threshold_pct`` (for :func:`fit_spectrum` and
-    :func:`select_circuit` alike). Returns ``(fit, circuit_source, selection)``;
+    :func:`select_circuit` alike); ``proposals``, ``drt``: the DRT's circuits in the choice
+    (:func:`select_circuit`). Returns ``(fit, circuit_source, selection)``;
     ``selection`` holds the candidates' scores when the circuit was chosen automatically.
     """
     selection = None
@@ -88,8 +90,10 @@ def choose_and_fit(freq_Hz, Z, label: str, circuit: str | None, circuit_source: 
         circuit, circuit_source = series_choice["circuit"], series_choice["source"]
         selection = series_choice["selection"]
     if circuit is None:
-        fit, scores = select_circuit(freq_Hz, Z, **kwargs)
-        circuit_source = f"automatic selection among {len(scores)} candidates (BIC)"
+        fit, scores = select_circuit(freq_Hz, Z, proposals=proposals, drt=drt, **kwargs)
+        from_drt = sum(1 for s in scores if s.get("from_drt"))
+        circuit_source = (f"automatic selection among {len(scores)} candidates (BIC"
+                          + (f"; {from_drt} proposed by the DRT)" if from_drt else ")"))
         selection = {**fit.audit["selection"], "chosen_on": label}
     else:
         fit = fit_spectrum(freq_Hz, Z, circuit, trim_inductive=trim_inductive, trim_lf_drift=trim_lf_drift,

@@ -14,7 +14,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -84,6 +84,9 @@ class EISFit:
     flags: list = field(default_factory=list)
     #: doubts about single parameters: name -> [Flag] (param_at_bound, cpe_n_at_bound, stderr_large)
     param_flags: dict = field(default_factory=dict)
+    #: the spectrum's distribution of relaxation times (:class:`echem.eis.drt.DRTResult`) when
+    #: :func:`echem.eis.select_circuit` computed one for its proposals, else None
+    drt: Any = None
 
     def flags_of(self, name: str) -> list:
         """Every flag of one parameter's row in eis.csv: the fit's and the parameter's own."""

@@ -200,6 +200,8 @@ def select_circuit(
     weighting: str = "modulus",
     kk_threshold_pct: float | None = None,
     n_starts: int = 3,
+    proposals: bool = True,
+    drt=None,
 ) -> tuple[EISFit, list[dict]]:
     """Fit every candidate circuit from automatic guesses and pick the best.
 
@@ -234,6 +236,16 @@ def select_circuit(
     * stalled fits scoring within :data:`POLISH_MARGIN` of the best are continued
       to convergence before the pick, and the reported fit always is.
 
+    With ``proposals`` (default), a spectrum that passes Lin-KK also gets the circuits its
+    distribution of relaxation times suggests (:func:`echem.eis.propose.propose_circuits`:
+    one R‖CPE per DRT peak, a Warburg or blocking CPE for a low-frequency tail, an inductor
+    for an inductive end), each started from the DRT's numbers; a proposal that is already a
+    candidate gives that candidate one more start. ``drt``: the spectrum's
+    :class:`~echem.eis.drt.DRTResult` when already computed (else computed here). The
+    returned fit carries it as ``fit.drt`` (None without one), its score entries say
+    ``from_drt`` (a DRT-only candidate) or ``drt_start``, and ``audit["selection"]["drt"]``
+    records the peaks, λ and the proposals.
+
     Returns ``(fit, scores)``; ``scores`` is one dict per candidate: circuit, k,
     chi2, AIC, BIC, sane, reasons, starts (tried), nfev (model evaluations),
     cpu_s (CPU seconds of its guesses and fits), or error; ``polished`` and
@@ -259,6 +271,7 @@ def select_circuit(
             c = "L0-" + c
         if c not in circuits:
             circuits.append(c)
+    fixed = set(circuits)
     if f.size < 6:
         raise AnalysisError(f"only {f.size} usable points; circuit selection needs more frequencies")
     kk_res = lin_kk(f, Zd)
@@ -270,6 +283,11 @@ def select_circuit(
               f"(threshold {threshold} %): the spectrum is not Kramers-Kronig consistent; "
               "the circuit choice may follow an artefact")
     features = spectrum_features(f, Zd)
+    drt_audit, drt_starts = _drt_proposals(f, Zd, kk, kk_res, inductive, proposals, drt)
+    drt = drt_audit.pop("result", None)
+    for c in drt_starts:
+        if c not in circuits:
+            circuits.append(c)
     cpu_shared = time.process_time() - cpu_start
 
     n = 2 * f.size
@@ -279,6 +297,9 @@ def select_circuit(
         t0 = time.process_time()
         model = circuit_model(c)
         entry: dict[str, Any] = {"circuit": c, "k": model.n_params}
+        only_drt = c in drt_starts and c not in fixed
+        if only_drt:
+            entry["from_drt"] = True
         scores.append(entry)
         if f.size < model.n_params + 2:
             entry.update(error="too few points for this circuit", sane=False)
@@ -286,11 +307,14 @@ def select_circuit(
         try:
             search = search_for(
                 model, f, Zd, kk_res, weighting=weighting, n_starts=n_starts, bounds=None,
-                initial_guess=None, max_nfev=200, features=features, stall=SELECTION_STALL,
+                initial_guess=drt_starts[c][0] if only_drt else None, max_nfev=200, features=features,
+                stall=SELECTION_STALL,
             )
         except AnalysisError as exc:
             entry.update(error=str(exc), sane=False)
             continue
+        if c in drt_starts:
+            _drt_start(search, drt_starts[c], only_drt, entry)
         search.cpu_s += time.process_time() - t0
         searches[c] = search.run(1)
         _score(entry, search, n)
@@ -334,6 +358,7 @@ def select_circuit(
         "chosen": chosen["circuit"],
         "chosen_from": "sane fits" if sane else "all fits (none sane)",
         "inductive_hf_end": bool(inductive),
+        "drt": drt_audit,
         "scores": scores,
         "search": {
             "stall": f"a candidate's start stops once chi2 falls < {SELECTION_STALL[1]:.0%} over "
@@ -348,4 +373,55 @@ def select_circuit(
         "elapsed_s": round(time.perf_counter() - t_start, 4),
     }
     best.audit["warnings"] = best.warnings
+    best.drt = drt
     return best, scores
+
+
+def _drt_proposals(f, Zd, kk, kk_res, inductive: bool, proposals: bool, drt):
+    """(audit, {circuit: (start, why)}) of the DRT's proposals for this spectrum (none when
+    switched off, or when the spectrum fails Lin-KK: its DRT would describe an artefact).
+    The audit holds the DRT itself under ``"result"`` (taken out by the caller)."""
+    if not proposals:
+        return {"used": False, "why": "proposals switched off"}, {}
+    if not kk["ok"]:
+        return {"used": False, "why": "the spectrum fails Lin-KK: no DRT"}, {}
+    from echem.eis.drt import fit_drt
+    from echem.eis.propose import propose_circuits
+
+    try:
+        if drt is None:
+            drt = fit_drt(f, Zd, noise_chi2=kk_res.chi2)
+        props = propose_circuits(drt)
+    except (AnalysisError, ValueError, np.linalg.LinAlgError) as exc:
+        return {"used": False, "why": f"DRT failed: {exc}"}, {}
+    starts: dict[str, tuple[list[float], str]] = {}
+    listed = []
+    for prop in props:
+        c, start = prop.circuit, list(prop.start)
+        if inductive and not circuit_model(c).has_inductor():
+            c = "L0-" + c
+            top = np.argmax(f)
+            start = [max(float(Zd.imag[top]) / (2 * np.pi * float(f[top])), 1e-300)] + start
+        if c not in starts:
+            starts[c] = (start, prop.why)
+            listed.append({"circuit": c, "why": prop.why, "start": start})
+    audit = {"used": True, "lambda": drt.lam, "peaks": [p.to_dict() for p in drt.peaks],
+             "lf_tail": drt.audit.get("lf_tail"), "proposals": listed, "cpu_s": drt.audit.get("elapsed_s"),
+             "result": drt}
+    return audit, starts
+
+
+def _drt_start(search: Search, start_why, only_drt: bool, entry: dict) -> None:
+    """Give a search the DRT's start: first for a DRT-only candidate (it came as the user
+    guess), else among the others in the order of starting cost."""
+    values, why = start_why
+    how = {"method": "DRT peaks (echem.eis.propose)", "label": "DRT peaks", "why": why}
+    if only_drt:
+        search.candidates[0] = (search.candidates[0][0], how)
+        return
+    cost = search.problem.cost(values)
+    if not np.isfinite(cost):
+        return
+    pos = sum(1 for v, _ in search.candidates if search.problem.cost(v) <= cost)
+    search.candidates.insert(pos, (list(map(float, values)), how))
+    entry["drt_start"] = pos + 1
