@@ -42,6 +42,8 @@ A peak whose τ lies outside 1/(2π f_max)..1/(2π f_min) is flagged ``drt_outsi
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +148,43 @@ class DRTResult:
 
 
 # --------------------------------------------------------------------------------- numerics
+
+
+@functools.lru_cache(maxsize=1)
+def _openblas_thread_setters() -> tuple:
+    """``openblas_set_num_threads_local`` of the OpenBLAS builds numpy and scipy ship (none
+    when they use another BLAS)."""
+    import ctypes
+    import glob
+    import os
+
+    import scipy
+
+    out = []
+    for pkg in (np, scipy):
+        libs = os.path.join(os.path.dirname(os.path.dirname(pkg.__file__)), pkg.__name__ + ".libs")
+        for path in sorted(glob.glob(os.path.join(libs, "*openblas*.so*"))):
+            try:
+                fn = ctypes.CDLL(path).openblas_set_num_threads_local
+            except (OSError, AttributeError):
+                continue
+            fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+            out.append(fn)
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """OpenBLAS on one thread (of the calling thread only) inside the block. The DRT's
+    ~100×100 products and factorisations are too small to gain from threads; on a loaded
+    machine OpenBLAS's waiting threads made them 3–10× slower (measured)."""
+    setters = _openblas_thread_setters()
+    previous = [fn(1) for fn in setters]
+    try:
+        yield
+    finally:
+        for fn, n in zip(setters, previous):
+            fn(n)
 
 
 def nnls_normal(Q: np.ndarray, q: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
@@ -442,6 +481,17 @@ def fit_drt(freq_Hz, Z, *, noise_chi2: float | None = None) -> DRTResult:
     spectrum is Kramers-Kronig consistent is the caller's question: a DRT of an
     inconsistent spectrum describes an artefact.
     """
+    import time
+
+    from echem.eis.spectrum import prepare
+    from echem.eis.validation import lin_kk
+    from echem.flags import Flag
+
+    with single_threaded_blas():
+        return _fit_drt(freq_Hz, Z, noise_chi2)
+
+
+def _fit_drt(freq_Hz, Z, noise_chi2) -> DRTResult:
     import time
 
     from echem.eis.spectrum import prepare

@@ -78,6 +78,17 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "kk_ok": ("", "the spectrum passes the Lin-KK test (eis.kk_threshold_pct)"),
         "flags": ("", _FLAGS),
     }),
+    "drt_peaks": ("one row per peak of the distribution of relaxation times of each Lin-KK-valid spectrum", {
+        "sample": ("", "sample id"),
+        "file": ("", "the spectrum (`file#n` for the n-th spectrum of a file with several)"),
+        "peak": ("", "peak number, 1 = the fastest (smallest τ)"),
+        "tau_s": ("s", "time constant of the peak (its Cole–Cole centre)"),
+        "f_Hz": ("Hz", "its frequency, 1/(2π τ): where the process's arc peaks"),
+        "R_ohm": ("Ω", "polarisation resistance of the process: the area under the peak"),
+        "R_err_ohm": ("Ω", "its standard error: the data's noise and the spread over the regularisation "
+                           "parameter (λ ×/÷ √10) combined"),
+        "flags": ("", _FLAGS),
+    }),
     "conductivity": ("one row per spectrum of a sample with a geometry", {
         "sample": ("", "sample id"), "file": ("", "the spectrum"),
         "temperature_C": ("°C", "measurement temperature (sample.yaml, the file, or the file name)"),
@@ -179,7 +190,9 @@ def markdown() -> str:
         "| `figures/<series>/<series>_<kind>.png`, `.svg` | comparative figures per series |",
         "| `samples/<sample>/` | per sample: `manifest.csv` (every file, technique, vendor, sha256, status), "
         "`ingest.json` (metadata used and where each value came from), `tables/`, `figures/<stage>/`, "
-        "`audit/<stage>/*.json` (one record per fit), `canonical/*.parquet` (the files as SI tables) |",
+        "`audit/<stage>/*.json` (one record per fit), `canonical/*.parquet` (the files as SI tables), "
+        "`drt/<file>.drt.csv` (each spectrum's distribution of relaxation times: `tau_s, f_Hz, gamma_ohm, "
+        "gamma_err_ohm`, γ in Ω per unit ln τ) |",
         "| `logs/<stage>/` | one log per job |",
         "",
         "## Column names carry their unit",

@@ -40,7 +40,7 @@ STAGES = ("lsv", "tafel", "ecsa", "eis", "arrhenius", "stability")
 STAGE_TITLES = {"ingest": "Files", "lsv": "Polarisation curves", "tafel": "Tafel plots",
                 "ecsa": "Double-layer capacitance and ECSA", "eis": "Impedance", "arrhenius": "Arrhenius",
                 "stability": "Stability"}
-TABLE_NAMES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius", "stability",
+TABLE_NAMES = ("overpotentials", "tafel", "ecsa", "eis", "drt_peaks", "conductivity", "arrhenius", "stability",
                "stability_lsv_shift", "errors", "warnings", "eis_circuits")
 
 CSS = """
@@ -536,6 +536,22 @@ def _sample_caption(stage: str, stem: str, sample: str, tables: dict) -> str:
                     f"{_pm(r.get('roughness_factor'))}. Open triangles: anodic and cathodic currents apart.")
         return "CVs of the scan-rate series in the non-faradaic window (slow: dark); dotted: where the " \
                "charging currents are read."
+    if stage == "eis" and stem == "drt_temperatures":
+        return ("Distribution of relaxation times of every spectrum against τ, coloured by temperature (γ scaled "
+                "to each curve's largest value; triangles: the peaks within the measured frequencies): a process "
+                "moves to shorter τ as it speeds up with temperature.")
+    if stage == "eis" and stem.startswith("drt_"):
+        rows = _rows(t.get("drt_peaks"), sample)
+        f = _figure_file(stem[len("drt_"):], sorted({r["file"] for r in rows}))
+        rows = sorted((r for r in rows if r["file"] == f), key=lambda r: float(r["peak"]))
+        peaks = "; ".join(f"peak {int(float(r['peak']))}: τ = {float(r['tau_s']):.3g} s ({float(r['f_Hz']):.3g} Hz), R = "
+                          + fmt_si(float(r["R_ohm"]), float(r["R_err_ohm"]) if _isnum(r.get("R_err_ohm")) else None,
+                                   "Ohm", style="html")
+                          + (f" {_flag_badges(_codes(r.get('flags')))}" if _codes(r.get("flags")) else "")
+                          for r in rows)
+        return (f"{esc(f or stem[len('drt_'):])}: distribution of relaxation times γ(τ) (Tikhonov-regularised, "
+                "non-negative; band: ±1σ of the noise; grey: outside the measured frequencies) and the DRT model in "
+                "the Nyquist plane" + (f". {peaks}." if peaks else ": no peak."))
     if stage == "eis":
         rows = _rows(t.get("eis"), sample)
         f = _figure_file(stem, sorted({r["file"] for r in rows}))
@@ -752,10 +768,34 @@ def _write_series(tmp, title, results_dir, ser, members, key, tables, colours):
                                          for s in members}, "../samples/", tables)
     body = (_nav(1) + f"<p>Samples (in the figures' order and colours): {legend}</p>" + note
             + "<h2>Comparative figures</h2>" + ("".join(figs) or '<p class="muted">No comparative figures.</p>')
-            + "<h2>Key numbers</h2>" + key_html)
+            + "<h2>Key numbers</h2>" + key_html + _series_drt(tmp, results_dir, members, tables))
     (tmp / "series").mkdir(exist_ok=True)
     (tmp / "series" / f"{_safe_stem(ser)}.html").write_text(
         _page(f"{title}: series {ser}", body, 1), encoding="utf-8")
+
+
+def _series_drt(tmp, results_dir: Path, members, tables) -> str:
+    """The series' distributions of relaxation times: each member's DRT-by-temperature figure
+    (temperature series) and the DRT peaks of every member's spectra."""
+    figs = []
+    for s in members:
+        png = results_dir / "samples" / s / "figures" / "eis" / "drt_temperatures.png"
+        if png.is_file():
+            rel = Path("figures") / "samples" / _safe_stem(s) / "eis" / png.name
+            _place(png, tmp / rel)
+            figs.append(f'<figure class="narrow"><a href="../{rel.as_posix()}"><img src="../{rel.as_posix()}" '
+                        f'alt="{esc(s)} DRT"></a><figcaption><b>{esc(s)}</b>: '
+                        f'{_sample_caption("eis", "drt_temperatures", s, tables)}</figcaption></figure>')
+    df = tables.get("drt_peaks")
+    rows = [r for s in members for r in _rows(df, s)]
+    if not figs and not rows:
+        return ""
+    out = ["<h2>Distribution of relaxation times</h2>"]
+    out += figs
+    if rows:
+        out.append('<h3>DRT peaks <a class="small" href="../tables/drt_peaks.csv">(csv)</a></h3>'
+                   + _format_rows(df, rows, "#flags"))
+    return "".join(out)
 
 
 def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, key):
@@ -779,7 +819,7 @@ def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, 
     if present:
         parts.append("<h2>Key numbers</h2>" + _table([h for _, h in present], [[c[k] for k, _ in present]], "key"))
     numbers = []
-    for name in ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius", "stability",
+    for name in ("overpotentials", "tafel", "ecsa", "eis", "drt_peaks", "conductivity", "arrhenius", "stability",
                  "stability_lsv_shift"):
         df = tables.get(name)
         rows = _rows(df, sample)

@@ -71,13 +71,25 @@ def load_spectra(run, ing) -> list[Spectrum]:
     return spectra
 
 
+def drt_paths(outputs, sample_dir: Path) -> tuple[Path, Path]:
+    """(drt_peaks.csv, folder of DRT curves) of a sample: ``outputs.drt_peaks`` and
+    ``outputs.drt`` when the rule names them, else beside the EIS table
+    (``tables/drt_peaks.csv``) and ``<sample>/drt/``."""
+    peaks = getattr(outputs, "drt_peaks", None) or Path(outputs.table).with_name("drt_peaks.csv")
+    curves = getattr(outputs, "drt", None) or Path(sample_dir) / "drt"
+    return Path(peaks), Path(curves)
+
+
 def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path) -> None:
     outputs = as_namespace(outputs)
     sample_dir = Path(sample_dir)
-    prepare_dirs(outputs.audit, outputs.figures)
+    drt_table, drt_dir = drt_paths(outputs, sample_dir)
+    prepare_dirs(outputs.audit, outputs.figures, drt_dir)
     ing = load_ingested(sample_dir)
     rows: list[dict[str, Any]] = []
     fits: list[dict[str, Any]] = []
+    drt_rows: list[dict[str, Any]] = []
+    drts: list[tuple[Spectrum, Any]] = []
     with StageRun("eis", ing.sample, log_path, outputs.errors) as run:
         try:
             if ing.metadata_error:
@@ -91,9 +103,14 @@ def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
             series_choice = choose_for_series(run, spectra, settings, kwargs)
             for spec in spectra:
                 with run.guard(spec.label):
-                    fit_one(run, ing.sample, spec, settings, kwargs, series_choice, formats, outputs, rows, fits)
+                    drt = fit_one(run, ing.sample, spec, settings, kwargs, series_choice, formats, outputs, rows, fits)
+                    if drt is not None:
+                        drt_one(run, ing.sample, spec, drt, formats, outputs, drt_dir, drt_rows)
+                        drts.append((spec, drt))
+            drt_series_figure(run, ing.sample, drts, formats, outputs)
         finally:
             write_csv(frame(rows, "eis"), outputs.table)
+            write_csv(frame(drt_rows, "drt_peaks"), drt_table)
             atomic_write_text(outputs.fits, dump_json({"sample": ing.sample, "fits": fits}))
 
 
@@ -104,7 +121,7 @@ def choose_for_series(run, spectra: list[Spectrum], settings, kwargs) -> dict[st
         return None
     from echem.eis import choose_for_series as decide
 
-    choice = decide(spectra, **kwargs)
+    choice = decide(spectra, proposals=drt_settings(settings)["propose_circuits"], **kwargs)
     if choice is not None:
         run.info(f"temperature series of {len(spectra)} spectra: circuit {choice['circuit']} chosen on the "
                  f"best-resolved spectrum {choice['label']} ({choice['temperature_C']:g} °C) and used for all")
@@ -119,7 +136,8 @@ def choose_and_fit(spec: Spectrum, settings: Mapping[str, Any], kwargs: Mapping[
 
     circuit, circuit_source = default_circuit(spec.record.resolved, settings)
     return decide(spec.freq_Hz, spec.Z, spec.label, circuit, circuit_source, series_choice,
-                  trim_inductive=settings["trim_inductive"], trim_lf_drift=settings["trim_lf_drift"], **kwargs)
+                  trim_inductive=settings["trim_inductive"], trim_lf_drift=settings["trim_lf_drift"],
+                  proposals=drt_settings(settings)["propose_circuits"], **kwargs)
 
 
 def fit_problem(fit, settings: Mapping[str, Any]) -> str | None:
@@ -131,11 +149,35 @@ def fit_problem(fit, settings: Mapping[str, Any]) -> str | None:
     return decide(fit, settings.get("max_median_residual_pct", MAX_MEDIAN_RESIDUAL_PCT))
 
 
-def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits) -> None:
+def drt_settings(settings: Mapping[str, Any]) -> dict[str, bool]:
+    """eis.drt with its defaults (enabled, propose_circuits)."""
+    return {"enabled": True, "propose_circuits": True, **(settings.get("drt") or {})}
+
+
+def spectrum_drt(fit, spec: Spectrum, settings: Mapping[str, Any]):
+    """The spectrum's DRT (:func:`echem.eis.drt.fit_drt`) when it passes Lin-KK and
+    eis.drt.enabled: the one the circuit choice computed, else computed now; None otherwise."""
+    if not drt_settings(settings)["enabled"] or not fit.kk_ok:
+        return None
+    if fit.drt is not None:
+        return fit.drt
+    from echem.eis.drt import fit_drt
+
+    return fit_drt(spec.freq_Hz, spec.Z)
+
+
+def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, formats, outputs, rows, fits):
+    """Fit one spectrum, write its rows, record and figure; return its DRT (or None)."""
     from echem.flags import codes
 
     rec, label, freq, Z = spec.record, spec.label, spec.freq_Hz, spec.Z
     fit, circuit_source, selection = choose_and_fit(spec, settings, kwargs, series_choice)
+    drt = None
+    try:
+        drt = spectrum_drt(fit, spec, settings)
+    except Exception as exc:  # noqa: BLE001 - the DRT must never cost the fit
+        run.warning(f"{label}: no DRT: {type(exc).__name__}: {exc}", file=label)
+    drt_record = None if drt is None else {**drt.audit, "curve": f"drt/{safe_stem(label)}.drt.csv"}
     problem = fit_problem(fit, settings)
     rs = series_resistance(None if problem else fit, freq, Z)
     entry = {
@@ -148,6 +190,8 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         "temperature_source": rec.sources.get("file_temperature_C"),
         "freq_min_Hz": float(freq.min()), "freq_max_Hz": float(freq.max()),
         "geometry": rec.resolved.get("geometry"),
+        "drt": None if drt is None else {"lambda": drt.lam, "peaks": [p.to_dict() for p in drt.peaks],
+                                         "curve": drt_record["curve"]},
     }
     record = dict(stage="eis", sample=sample, file=label, sha256=rec.meta.get("sha256"),
                   settings=dict(settings), metadata={"circuit_source": circuit_source,
@@ -158,8 +202,8 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         fits.append({**entry, "rejected": problem})
         audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
             **record, result={"rejected": problem, "params_not_reported": fit.params, "chi2": fit.chi2,
-                              "kk_ok": fit.kk_ok, "series_resistance": rs.to_dict()}))
-        return
+                              "kk_ok": fit.kk_ok, "series_resistance": rs.to_dict(), "drt": drt_record}))
+        return drt
     # doubts about the whole spectrum: one warning each; about a parameter: one each
     whole = run.flagged(fit.flags, label)
     for p in fit.params:
@@ -182,7 +226,8 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
     audit.write(outputs.audit, audit.audit_name("eis", label), audit.record(
         **record, result={"params": fit.params, "chi2": fit.chi2, "kk_ok": fit.kk_ok,
                           "series_resistance": rs.to_dict(),
-                          "flags": {p["param"]: entry["params"][p["param"]]["flags"] for p in fit.params}},
+                          "flags": {p["param"]: entry["params"][p["param"]]["flags"] for p in fit.params},
+                          "drt": drt_record},
     ))
     run.info(f"{label}: {fit.circuit} ({circuit_source}) chi2={fit.chi2:.3g} kk_ok={fit.kk_ok} "
              f"Rs={rs.value_ohm if rs.known else f'unknown (<= {rs.bound_ohm})'} ({rs.source})")
@@ -193,3 +238,36 @@ def fit_one(run, sample, spec: Spectrum, settings, kwargs, series_choice, format
         return eis_figure(fit, f"{sample}: {label}")
 
     draw(run, Path(outputs.figures) / safe_stem(label), formats, painter)
+    return drt
+
+
+def drt_one(run, sample, spec: Spectrum, drt, formats, outputs, drt_dir: Path, drt_rows) -> None:
+    """A spectrum's DRT: its peaks into drt_peaks.csv (flags as warnings), its curve as
+    ``drt/<file>.drt.csv``, its figure."""
+    label = spec.label
+    for row in drt.rows():
+        drt_rows.append({"sample": sample, "file": label, **row, "flags": run.flagged(row["flags"], label)})
+    write_csv(drt.curve(), drt_dir / f"{safe_stem(label)}.drt.csv")
+    run.info(f"{label}: DRT lambda={drt.lam:.3g}, {len(drt.resolved)} peak(s) within the measured frequencies"
+             + "".join(f"; tau={p.tau_s:.3g} s R={p.R_ohm:.4g}±{p.R_err_ohm:.2g} Ohm" for p in drt.peaks))
+
+    def painter():
+        from echem.plots.drt import drt_figure
+
+        return drt_figure(drt, f"{sample}: {label}")
+
+    draw(run, Path(outputs.figures) / f"drt_{safe_stem(label)}", formats, painter)
+
+
+def drt_series_figure(run, sample, drts, formats, outputs) -> None:
+    """The DRTs of a temperature series in one figure, coloured by temperature."""
+    with_t = [(spec, d) for spec, d in drts if spec.temperature_C is not None]
+    if len({spec.temperature_C for spec, _ in with_t}) < 2:
+        return
+
+    def painter():
+        from echem.plots.drt import drt_temperature_figure
+
+        return drt_temperature_figure([(spec.label, spec.temperature_C, d) for spec, d in with_t], sample)
+
+    draw(run, Path(outputs.figures) / "drt_temperatures", formats, painter)

@@ -17,6 +17,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "ecsa": ("sample", "cdl_mF", "cdl_err_mF", "cs_mF_cm2", "ecsa_cm2", "roughness_factor",
              "sa_eta_mV", "sa_mA_cm2", "sa_err_mA_cm2", "mass_activity_A_g", "flags"),
     "eis": ("sample", "file", "circuit", "param", "value", "stderr", "unit", "chi2", "kk_ok", "flags"),
+    "drt_peaks": ("sample", "file", "peak", "tau_s", "f_Hz", "R_ohm", "R_err_ohm", "flags"),
     "conductivity": ("sample", "file", "temperature_C", "R_ohm", "R_err_ohm", "sigma_S_cm", "run",
                      "used", "flags"),
     "arrhenius": ("sample", "law", "Ea_eV", "Ea_err_eV", "ref_T_C", "sigma_ref_S_cm",
