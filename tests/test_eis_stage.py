@@ -76,3 +76,25 @@ def test_user_circuit_always_wins(tmp_path):
     fits, _ = run_stage(tmp_path, files, "circuit: R0-p(R1,CPE1)-CPE2\n")
     assert {f["circuit"] for f in fits} == {"R0-p(R1,CPE1)-CPE2"}
     assert all(f["circuit_source"] == "sample.yaml circuit" for f in fits)
+
+
+def test_every_valid_spectrum_gets_its_drt(tmp_path):
+    """drt_peaks.csv with the contract's columns (flags last), a DRT curve per spectrum, the
+    DRT in the fit record; a spectrum whose circuit the user named gets its DRT too."""
+    from echem.workflow.tables import TABLE_COLUMNS
+
+    files = {f"eis_{T}C.csv": film(T) for T in (100, 150)}
+    fits, errors = run_stage(tmp_path, files, "circuit: p(R1,CPE1)-CPE2\n")
+    out = tmp_path / "results" / "S"
+    peaks = pd.read_csv(out / "drt_peaks.csv")
+    assert tuple(peaks.columns) == TABLE_COLUMNS["drt_peaks"]
+    assert set(peaks["file"]) == set(files)
+    for f in fits:
+        assert f["drt"]["lambda"] > 0 and (out / f["drt"]["curve"]).is_file()
+        (arc,) = [p for p in f["drt"]["peaks"] if p["in_range"]]  # the bulk arc: one process
+        R1 = f["params"]["R1"]["value"]
+        assert arc["R_ohm"] == pytest.approx(R1, rel=0.2)
+    curve = pd.read_csv(out / fits[0]["drt"]["curve"])
+    assert list(curve.columns) == ["tau_s", "f_Hz", "gamma_ohm", "gamma_err_ohm"]
+    record = json.loads(next((out / "audit").glob("*100C*.json")).read_text())
+    assert record["result"]["drt"]["lambda_rule"].startswith("discrepancy")
