@@ -16,8 +16,9 @@ the careful path runs. How it knows that, step by step:
   column in the first rows (:func:`column_kinds`).
 * **Every cell** of the table, not only the columns read: :func:`table` hands the bytes of the
   rows (read by range from the file, :class:`FileSource`, or from bytes in memory; two halves
-  on two threads, a chunk of rows at a time) to pandas' C parser, each column by its kind: numbers as float64 (finite) or int64 (counters), text as
-  categories (every distinct cell checked: ASCII and not a number), empty cells as empty.
+  on two threads, a chunk of rows at a time) to pandas' C parser, each column by its kind:
+  numbers as float64 (finite) or int64 (counters), text as categories (every distinct cell
+  checked: ASCII and not a number; a missing cell is none).
   The parser is exact (fast_float in pandas >= 3.1, Python's own ``float`` before: the value
   ``float()`` gives), takes tabs and line breaks as ``str.split`` and :func:`~echem.io._text.
   split_lines` do (no quoting), and fails on a row with another number of cells, a cell that
@@ -373,9 +374,9 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 def column_kinds(rows: Sequence[str], width: int, wanted: Sequence[int]) -> list[str] | None:
     """The kind of each column in these rows (cells as ``line.split("\\t")``): ``"float"`` (numbers;
-    the columns read are always float), ``"int"`` (whole numbers), ``"text"`` (no cell a number),
-    ``"empty"`` (every cell empty); ``None`` when a column mixes numbers and text, or a row
-    has another number of cells."""
+    the columns read are always float), ``"int"`` (whole numbers), ``"text"`` (no cell a number,
+    empty cells included); ``None`` when a column mixes numbers and text, or a row has another
+    number of cells."""
     columns = [[] for _ in range(width)]
     for row in rows:
         cells = row.split("\t")
@@ -391,8 +392,6 @@ def column_kinds(rows: Sequence[str], width: int, wanted: Sequence[int]) -> list
             kinds.append("int" if whole else "float")
         elif any(numbers):
             return None
-        elif all(c == "" for c in cells) and j < width - 1:
-            kinds.append("empty")  # (a last column as text: a missing last cell reads as empty)
         else:
             if not all(c.isascii() for c in cells):
                 return None
@@ -476,20 +475,11 @@ def _part(source: Source, start: int, end: int, kinds: Sequence[str], wanted: Se
     import pandas as pd
 
     width = len(kinds)
-    dtype: dict[int, object] = {}
-    empty: dict[int, list[str]] = {}
-    for j, kind in enumerate(kinds):
-        dtype[j] = {"float": np.float64, "int": np.int64, "text": "category", "empty": np.float64}[kind]
-        if kind == "empty":
-            empty[j] = [""]
+    dtype = {j: {"float": np.float64, "int": np.int64, "text": "category"}[kind] for j, kind in enumerate(kinds)}
     options: dict[str, object] = dict(
         sep="\t", header=None, names=list(range(width)), dtype=dtype, engine="c", quoting=csv.QUOTE_NONE,
         decimal=decimal, skip_blank_lines=blank_lines, chunksize=CHUNK_ROWS, encoding="utf-8",
-        encoding_errors="strict", index_col=False)
-    if empty:  # only the empty columns read an empty cell as NaN
-        options.update(na_filter=True, keep_default_na=False, na_values=empty)
-    else:
-        options.update(na_filter=False)
+        encoding_errors="strict", index_col=False, na_filter=False)  # no NA strings: "NaN" is no number
     if not _EXACT:
         options["float_precision"] = "round_trip"  # Python's float(); "high" is not correctly rounded
     out: dict[int, list[np.ndarray]] = {j: [] for j in wanted}
@@ -503,9 +493,6 @@ def _part(source: Source, start: int, end: int, kinds: Sequence[str], wanted: Se
                     column = chunk[j]
                     if kind == "float":
                         if not np.isfinite(column.to_numpy(np.float64)).all():
-                            return None
-                    elif kind == "empty":
-                        if not np.isnan(column.to_numpy(np.float64)).all():
                             return None
                     elif kind == "text":
                         if (column.cat.codes.to_numpy() < 0).any():

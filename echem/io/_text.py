@@ -569,12 +569,6 @@ def damage_scan(text: str, limit: int = 5, delimiter: str | None = None) -> tupl
     return found, (index[run_start] if index else -1)
 
 
-def row_pattern(line: str, delimiter: str | None) -> tuple[int, tuple[bool, ...], bool]:
-    """What the damage check sees in a line: (cell count, which cells are numbers, whether
-    every cell is a NaN/inf token)."""
-    return _row_pattern(line, delimiter)
-
-
 def is_number_cell(cell: str) -> bool:
     """Whether the damage check counts this cell (as ``line.split(delimiter)`` gives it) as a number."""
     cell = cell.strip()
