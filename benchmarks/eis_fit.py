@@ -24,9 +24,19 @@ Gamry and CSV exports: catalyst and solid-electrolyte film spectra); the chosen
 circuit, its chi2 and the model evaluations of the whole choice are printed beside
 the time, and every spectrum above the 0.5 s target is listed.
 
+The distribution of relaxation times (:func:`echem.eis.drt.fit_drt`, target 50 ms per
+spectrum) is timed on every spectrum that passes Lin-KK, and the circuit choice with the
+DRT's proposals (the workflow's path, target 0.5 s median) beside the choice without them.
+The known-answer spectra of ``tests/test_eis_drt.py`` (1–3 R‖CPE processes ± a Warburg
+tail, 0.5 % noise) are run too: processes found, time constants within 10 %, arcs of the
+chosen circuit, fits within the noise, times. ``--peer PATH[:PATH]`` adds folders holding
+pyimpspec (``pip install --target PATH pyimpspec`` and, for TR-RBF, ``kvxopt``; not a
+dependency of echem) and times its ``calculate_drt`` (TR-NNLS, TR-RBF) on the same spectra:
+its peaks are the local maxima above 10 % of the highest (pyimpspec's own threshold rule).
+
 Run: ``python benchmarks/eis_fit.py`` (add ``--repeat N`` to time N repetitions,
 ``--no-reference`` to skip the impedance.py fits, ``--no-demo`` / ``--no-select``
-to skip the demo spectra / the selection timing).
+to skip the demo spectra / the selection timing, ``--only-drt`` for the DRT sections alone).
 """
 
 from __future__ import annotations
@@ -123,6 +133,133 @@ def timed_select(f, Z, repeat):
 
 
 SELECT_TARGET_S = 0.5  # issue 10: the whole candidate set for one spectrum
+DRT_TARGET_S = 0.05  # issue 21: one DRT
+
+
+def timed_select_plain(f, Z, repeat):
+    """CPU s of select_circuit without the DRT's proposals (the fixed candidates only)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _, cpu, _ = timed(lambda: eis.select_circuit(f, Z, proposals=False), repeat)
+            return cpu
+        except Exception:  # noqa: BLE001
+            return np.nan
+
+
+def timed_drt(f, Z, repeat):
+    """(peaks within the measured range, CPU s) of fit_drt on a KK-valid spectrum, or (None, nan)."""
+    from echem.eis.drt import fit_drt
+    from echem.eis.spectrum import prepare
+    from echem.eis.validation import kk_summary, lin_kk
+
+    ff, zz, _ = prepare(f, Z)
+    kk = lin_kk(ff, zz)
+    if not kk_summary(kk)["ok"]:
+        return None, np.nan
+    try:
+        drt, cpu, _ = timed(lambda: fit_drt(ff, zz, noise_chi2=kk.chi2), repeat)
+        return drt, cpu
+    except Exception:  # noqa: BLE001
+        return None, np.nan
+
+
+def peer_drt(f, Z, method):
+    """(peak count, CPU s) of pyimpspec's calculate_drt, or (None, nan) without pyimpspec."""
+    try:
+        import pyimpspec
+    except ImportError:
+        return None, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ds = pyimpspec.DataSet(frequencies=np.asarray(f, float), impedances=np.asarray(Z, complex))
+            r, cpu, _ = timed(lambda: pyimpspec.calculate_drt(ds, method=method), 1)
+            tau = r.get_peaks(threshold=0.1)[0]
+            fmin, fmax = float(np.min(f)), float(np.max(f))
+            inside = [t for t in tau if 1 / (2 * np.pi * fmax) <= t <= 1 / (2 * np.pi * fmin)]
+            return len(inside), cpu
+        except Exception:  # noqa: BLE001
+            return None, np.nan
+
+
+def drt_section(named_spectra, repeat, peer: bool):
+    """The DRT (and the peer's) on every spectrum: one line each, then the summary."""
+    print(f"{'spectrum':52s} {'DRT':>8s} {'peaks':>5s}" + (f" {'TR-NNLS':>9s} {'pk':>3s} {'TR-RBF':>9s} {'pk':>3s}"
+                                                             if peer else ""))
+    ours, nnls_t, rbf_t = [], [], []
+    for name, f, Z in named_spectra:
+        drt, cpu = timed_drt(f, Z, repeat)
+        if drt is None:
+            print(f"{name[:52]:52s} {'(fails Lin-KK or no DRT)':>30s}")
+            continue
+        ours.append(cpu)
+        line = f"{name[:52]:52s} {cpu * 1000:6.1f}ms {len(drt.resolved):5d}"
+        if peer:
+            n1, c1 = peer_drt(f, Z, "tr-nnls")
+            n2, c2 = peer_drt(f, Z, "tr-rbf")
+            nnls_t.append(c1)
+            rbf_t.append(c2)
+            line += f" {c1 * 1000:7.1f}ms {n1 if n1 is not None else '-':>3} {c2 * 1000:7.1f}ms {n2 if n2 is not None else '-':>3}"
+        print(line)
+    print(summary("  DRT echem (fit_drt)", ours))
+    slow = sum(t > DRT_TARGET_S for t in ours)
+    print(f"  DRT: {slow} of {len(ours)} spectra above {DRT_TARGET_S * 1000:.0f} ms CPU")
+    if peer and np.isfinite(nnls_t).any():
+        print(summary("  pyimpspec TR-NNLS", nnls_t))
+    if peer and np.isfinite(rbf_t).any():
+        print(summary("  pyimpspec TR-RBF", rbf_t))
+    return ours
+
+
+def known_answers(repeat, peer: bool) -> None:
+    """The known-answer spectra of tests/test_eis_drt.py: DRT and the choice with its proposals."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("test_eis_drt", ROOT / "tests" / "test_eis_drt.py")
+    sys.path.insert(0, str(ROOT / "tests"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cases = mod.known_answer_cases(range(10))
+    count = tau_ok = tau_n = arcs_ok = within = 0
+    t_drt, t_sel, t_plain = [], [], []
+    peer_ok, peer_n = {"tr-nnls": 0, "tr-rbf": 0}, {"tr-nnls": 0, "tr-rbf": 0}
+    for circuit, params, K, taus, Z in cases:
+        f = mod.FREQ
+        drt, cpu = timed_drt(f, Z, repeat)
+        t_drt.append(cpu)
+        if drt is not None and len(drt.resolved) == K:
+            count += 1
+            for p, t in zip(drt.resolved, taus):
+                tau_n += 1
+                tau_ok += abs(p.tau_s / t - 1) < 0.1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (fit, _), c, _ = timed(lambda: eis.select_circuit(f, Z), repeat)
+        t_sel.append(c)
+        t_plain.append(timed_select_plain(f, Z, repeat))
+        m = eis.circuit_model(fit.circuit)
+        arcs = sum(1 for node in m.tree[1] if node[0] == "p") if m.tree[0] == "s" else 0
+        arcs_ok += arcs == K
+        within += fit.chi2 <= 1.5 * fit.audit["noise_floor_chi2_kk"]
+        for method in ("tr-nnls", "tr-rbf") if peer else ():
+            found, _ = peer_drt(f, Z, method)
+            if found is not None:
+                peer_n[method] += 1
+                peer_ok[method] += found == K
+    n = len(cases)
+    print(f"known answers ({n} spectra: 1-3 R||CPE processes 1-3 decades apart, with/without a Warburg tail, "
+          "0.5 % noise):")
+    print(f"  DRT processes found right: {count}/{n} ({count / n:.0%}); peak tau within 10 %: {tau_ok}/{tau_n}")
+    for method in ("tr-nnls", "tr-rbf") if peer else ():
+        if peer_n[method]:
+            print(f"  pyimpspec {method.upper()} (peaks above 10 % of the highest, in range): processes right "
+                  f"{peer_ok[method]}/{peer_n[method]}")
+    print(f"  chosen circuit with the DRT's proposals: right number of arcs {arcs_ok}/{n}, fit within the noise "
+          f"(chi2 <= 1.5 chi2_KK) {within}/{n}")
+    print(summary("  DRT (fit_drt)", t_drt))
+    print(summary("  select_circuit with DRT proposals", t_sel))
+    print(summary("  select_circuit without (fixed set)", t_plain))
 
 
 def over_target(label, named_times):
@@ -147,13 +284,29 @@ def main(argv=None) -> int:
     ap.add_argument("--no-reference", action="store_true", help="skip the impedance.py reference fits")
     ap.add_argument("--no-select", action="store_true", help="skip timing select_circuit")
     ap.add_argument("--no-demo", action="store_true", help="skip the demo spectra of raw/")
+    ap.add_argument("--only-drt", action="store_true", help="only the DRT sections (corpus, demo, known answers)")
+    ap.add_argument("--peer", default="", help="folders (':'-separated) holding pyimpspec, to time its DRT too")
     args = ap.parse_args(argv)
+    for folder in filter(None, args.peer.split(":")):
+        sys.path.append(folder)  # after the project's own packages
+    peer = bool(args.peer)
     if not (CORPUS / "MANIFEST.tsv").is_file():
         print(f"corpus not found at {CORPUS}; set ECHEM_CORPUS")
         return 1
     # warm imports so that the first spectrum does not pay for them
     import impedance.models.circuits  # noqa: F401
     import scipy.optimize  # noqa: F401
+
+    os.system("uptime")  # the machine is shared: its load goes with the figures
+    if args.only_drt:
+        named = [(n, f, Z) for n, f, Z, _, e in corpus_spectra() if not e]
+        if not args.no_demo:
+            named += list(demo_spectra())
+        drt_section(named, args.repeat, peer)
+        print()
+        known_answers(args.repeat, peer)
+        os.system("uptime")
+        return 0
 
     rows, skipped = [], []
     for name, f, Z, circuit, err in corpus_spectra():
@@ -177,8 +330,9 @@ def main(argv=None) -> int:
         except Exception:  # noqa: BLE001
             ok_i, chi_i, ci, wi = False, np.nan, np.nan, np.nan
         chosen, cs = timed_select(f, Z, args.repeat) if not args.no_select else ("", np.nan)
+        cp = timed_select_plain(f, Z, args.repeat) if not args.no_select else np.nan
         rows.append(dict(name=name, circuit=circuit, n=len(ff), chi_e=chi_e, chi_i=chi_i, ce=ce, we=we, ci=ci, wi=wi,
-                         ok_e=ok_e, ok_i=ok_i, kk=kk, chosen=chosen, cs=cs))
+                         ok_e=ok_e, ok_i=ok_i, kk=kk, chosen=chosen, cs=cs, cp=cp, f=f, Z=Z))
 
     for r in rows:
         best = np.nanmin([r["chi_e"], r["chi_i"]])
@@ -217,7 +371,8 @@ def main(argv=None) -> int:
     print("CPU s per spectrum (corpus):")
     print(summary("  fit_spectrum (default circuit)", ce))
     if not args.no_select:
-        print(summary("  select_circuit (all candidates)", [r["cs"] for r in rows]))
+        print(summary("  select_circuit (with DRT proposals)", [r["cs"] for r in rows]))
+        print(summary("  select_circuit (fixed set only)", [r["cp"] for r in rows]))
         print(over_target("select_circuit", [(r["name"], r["cs"]) for r in rows]))
     if not args.no_demo:
         demo = []
@@ -230,16 +385,23 @@ def main(argv=None) -> int:
                 except Exception:  # noqa: BLE001
                     cf = np.nan
             chosen, cs = timed_select(f, Z, args.repeat) if not args.no_select else ("", np.nan)
-            demo.append((name, cf, cs, chosen))
+            demo.append((name, cf, cs, chosen, f, Z))
         print()
         print(f"demo spectra of raw/: {len(demo)}")
-        for name, cf, cs, chosen in demo:
+        for name, cf, cs, chosen, *_ in demo:
             print(f"  {name:40s} fit {cf*1000:7.1f}ms  select {cs*1000:7.1f}ms  {chosen}")
         print("CPU s per spectrum (demo):")
         print(summary("  fit_spectrum (default circuit)", [d[1] for d in demo]))
         if not args.no_select:
             print(summary("  select_circuit (all candidates)", [d[2] for d in demo]))
             print(over_target("select_circuit", [(d[0], d[2]) for d in demo]))
+    print()
+    print("distribution of relaxation times (corpus and demo spectra that pass Lin-KK):")
+    named = [(r["name"], r["f"], r["Z"]) for r in rows] + ([(d[0], d[4], d[5]) for d in demo] if not args.no_demo else [])
+    drt_section(named, args.repeat, peer)
+    print()
+    known_answers(args.repeat, peer)
+    os.system("uptime")
     return 0
 
 

@@ -53,7 +53,7 @@ import numpy as np
 from echem.errors import AnalysisError
 
 #: Grid density of ln τ (points per decade).
-POINTS_PER_DECADE = 10
+POINTS_PER_DECADE = 7
 #: Grid extension beyond the measured time constants (decades): fast end, slow end.
 EXTEND_DECADES = (0.5, 1.0)
 #: Weight μ of the ridge (‖γ‖²) beside the curvature (‖D₂γ‖²) in the penalty.
@@ -70,6 +70,8 @@ NOISE_FLOOR = 1e-3
 #: A peak whose resistance is below this fraction of |Z| at its own frequency is not told
 #: apart from the mismatch of the terms around it (a blocking tail 30x larger there).
 VISIBLE_FRACTION = 0.03
+#: A maximum holding less than this fraction of the DRT's area is a wiggle: merged untested.
+TINY_FRACTION = 0.01
 #: At most this many peaks are described (the largest by area).
 MAX_PEAKS = 6
 
@@ -229,6 +231,25 @@ class _System:
         self.H = self.P.T @ self.P
         self.c = self.A.T @ self.b
 
+    def with_tail(self, n: float) -> "_System":
+        """The same system with the series term 1/(Q (jω)^n) of exponent ``n`` (column M+2):
+        one column and its Gram row replaced, nothing rebuilt."""
+        import copy
+
+        new = copy.copy(self)
+        j = self.M + 2
+        tail = (1j * self.omega / self.omega.min()) ** -n
+        col = np.concatenate([tail.real, tail.imag]) * self.row_weight * self.scale
+        new.A = self.A.copy()
+        new.A[:, j] = col
+        new.G = self.G.copy()
+        g = new.A.T @ col
+        new.G[:, j] = g
+        new.G[j, :] = g
+        new.c = self.c.copy()
+        new.c[j] = col @ self.b
+        return new
+
     def solve(self, lam: float, x0=None) -> tuple[np.ndarray, float]:
         x = nnls_normal(self.G + lam * self.H, self.c, x0)
         r = self.A @ x - self.b
@@ -310,7 +331,9 @@ def _system(f: np.ndarray, Z: np.ndarray, tail_n: float = 1.0) -> _System:
     D[rows, rows], D[rows, rows + 1], D[rows, rows + 2] = 1.0, -2.0, 1.0
     R = np.zeros((M, n))
     R[np.arange(M), np.arange(M)] = math.sqrt(RIDGE)
-    return _System(A, b, np.vstack([D, R]), tau, M, d, scale, w, ["R_inf", "L", "C", "W"])
+    system = _System(A, b, np.vstack([D, R]), tau, M, d, scale, w, ["R_inf", "L", "C", "W"])
+    system.row_weight = np.concatenate([inv, inv])
+    return system
 
 
 #: λ at which a blocking tail's exponent is chosen (strong: a mismatched tail must cost).
@@ -328,13 +351,14 @@ def _tail_exponent(f, Z, n0: float) -> float:
     lo, hi = max(0.5, n0 - 0.05), min(1.0, n0 + 0.05)
     if hi - lo < 1e-3:
         return min(max(n0, 0.5), 1.0)
+    base = _system(f, Z, n0)
 
     def objective(n):
-        s = _system(f, Z, n)
+        s = base.with_tail(n)
         x, rss = s.solve(TAIL_LAMBDA)
         return rss + TAIL_LAMBDA * float(np.sum((s.P @ x) ** 2))
 
-    res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": 5e-4, "maxiter": 25})
+    res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": 2e-3, "maxiter": 8})
     return float(res.x)
 
 
@@ -350,7 +374,7 @@ def _discrepancy(sys_: _System, s2: float) -> tuple[float, np.ndarray, float, di
         return 10 ** hi, x_hi, rss_hi, {"target_rss": target, "at_limit": "largest"}
     best = (10 ** lo, x_lo, rss_lo)
     x_warm = x_lo
-    for _ in range(9):
+    for _ in range(7):
         mid = 0.5 * (lo + hi)
         x, rss = sys_.solve(10 ** mid, x_warm)
         if rss <= target:
@@ -537,9 +561,21 @@ def _fit_drt(freq_Hz, Z, noise_chi2) -> DRTResult:
     M = sys_.M
     g = x[:M]
 
-    # maxima the data need
+    # maxima the data need: wiggles under 1 % of the DRT's area (or a third of the visible size)
+    # are merged untested
     idx = _maxima(g)
     merge_log = []
+    if len(idx) > 1:
+        absZ_k = np.interp(np.log(sys_.tau[idx]), np.log(1 / sys_.omega[::-1]), np.abs(Zd)[::-1])
+        areas = [g[lo:hi + 1].sum() * sys_.d * sys_.scale for lo, hi in _bounds(g, idx)]
+        total = sum(areas)
+        tiny = [a < TINY_FRACTION * total or a < VISIBLE_FRACTION / 3 * z for a, z in zip(areas, absZ_k)]
+        if not all(tiny):
+            if any(tiny):
+                merge_log.append({"tau_s": [float(sys_.tau[k]) for k, t in zip(idx, tiny) if t],
+                                  "merged": f"area below {TINY_FRACTION:.0%} of the DRT's or "
+                                            f"{VISIBLE_FRACTION / 3:.0%} of |Z|, untested"})
+            idx = [k for k, t in zip(idx, tiny) if not t]
     costs = [_merge_cost(sys_, lam, x, idx, j, rss, s2) for j in range(len(idx))] if len(idx) > 1 else []
     while len(idx) > 1:
         j = int(np.argmin(costs))
