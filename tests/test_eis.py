@@ -121,7 +121,7 @@ def test_fit_recovers_parameters_from_automatic_guess(circuit, truth, seed):
     assert fit.kk_ok
     # chi2 at the noise floor: the modulus-relative residual variance is NOISE**2
     assert 0.6 * NOISE**2 < fit.chi2 < 1.5 * NOISE**2
-    assert fit.audit["initial_guess"]["derivation"]["method"] == "data-derived (echem.eis_guess)"
+    assert fit.audit["initial_guess"]["derivation"]["method"] == "data-derived (echem.eis.guess)"
 
 
 def test_standard_errors_cover_the_truth():

@@ -579,7 +579,7 @@ def guess_candidates(
             vals = [float(values[p]) for p in model.names]
             lab = label if spur_scale == 1.0 else f"{label}; low-frequency elements x{spur_scale}"
             expl = {
-                "method": "data-derived (echem.eis_guess)",
+                "method": "data-derived (echem.eis.guess)",
                 "label": lab,
                 "hf_intercept_ohm": feat.R_hf,
                 "apex_frequencies_Hz": [p[0] for p in feat.peaks],
