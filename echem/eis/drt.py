@@ -255,9 +255,11 @@ class _System:
         r = self.A @ x - self.b
         return x, float(r @ r)
 
-    def solve_reparametrised(self, lam: float, block: np.ndarray, T: np.ndarray, x0: np.ndarray) -> float:
+    def solve_reparametrised(self, lam: float, block: np.ndarray, T: np.ndarray, x0: np.ndarray,
+                             full: bool = False):
         """rss of the DRT with x[block] = T y, y ≥ 0 (a shape constraint), warm-started from
-        the free solution ``x0`` (its block mapped through T⁻¹ and clipped at 0)."""
+        the free solution ``x0`` (its block mapped through T⁻¹ and clipped at 0); with
+        ``full``, (x, rss)."""
         n = self.A.shape[1]
         other = np.ones(n, bool)
         other[block] = False
@@ -268,8 +270,9 @@ class _System:
         Q = B.T @ (self.G + lam * self.H) @ B
         y0 = np.concatenate([x0[other], np.maximum(np.linalg.solve(T, x0[block]), 0.0)])
         y = nnls_normal(Q, B.T @ self.c, y0)
-        r = self.A @ (B @ y) - self.b
-        return float(r @ r)
+        x = B @ y
+        r = self.A @ x - self.b
+        return (x, float(r @ r)) if full else float(r @ r)
 
 
 #: A rising low-frequency end steeper than this (degrees in the Nyquist plane) is a blocking
@@ -427,6 +430,68 @@ def _merge_cost(sys_: _System, lam: float, x, idx, j, rss, s2) -> float:
     return best
 
 
+def _peaks_of(sys_: _System, lam: float, x, rss: float, s2: float, Zd) -> tuple[list[int], list, list]:
+    """(maxima, their grid intervals, log) of the DRT ``x``: the maxima the data need."""
+    M = sys_.M
+    g = x[:M]
+    # maxima the data need: wiggles under 1 % of the DRT's area (or a third of the visible size)
+    # are merged untested
+    idx = _maxima(g)
+    merge_log = []
+    if len(idx) > 1:
+        absZ_k = np.interp(np.log(sys_.tau[idx]), np.log(1 / sys_.omega[::-1]), np.abs(Zd)[::-1])
+        areas = [g[lo:hi + 1].sum() * sys_.d * sys_.scale for lo, hi in _bounds(g, idx)]
+        total = sum(areas)
+        tiny = [a < TINY_FRACTION * total or a < VISIBLE_FRACTION / 3 * z for a, z in zip(areas, absZ_k)]
+        if not all(tiny):
+            if any(tiny):
+                merge_log.append({"tau_s": [float(sys_.tau[k]) for k, t in zip(idx, tiny) if t],
+                                  "merged": f"area below {TINY_FRACTION:.0%} of the DRT's or "
+                                            f"{VISIBLE_FRACTION / 3:.0%} of |Z|, untested"})
+            idx = [k for k, t in zip(idx, tiny) if not t]
+    costs = [_merge_cost(sys_, lam, x, idx, j, rss, s2) for j in range(len(idx))] if len(idx) > 1 else []
+    while len(idx) > 1:
+        j = int(np.argmin(costs))
+        merge_log.append({"tau_s": [float(sys_.tau[k]) for k in idx], "merge_cost_chi2": [round(c, 2) for c in costs]})
+        if costs[j] >= PEAK_PENALTY:
+            break
+        del idx[j], costs[j]
+        for m in (j - 1, j):  # the neighbours' intervals changed
+            if 0 <= m < len(idx):
+                costs[m] = _merge_cost(sys_, lam, x, idx, m, rss, s2) if len(idx) > 1 else math.inf
+    # maxima too small to be told from the mismatch of a tail that dominates |Z| there: dropped,
+    # their intervals belong to no peak
+    bs = _bounds(g, idx)
+    if idx:
+        absZ = np.interp(np.log(sys_.tau[idx]), np.log(1 / sys_.omega[::-1]), np.abs(Zd)[::-1])
+        small = [j for j, ((lo, hi), z) in enumerate(zip(bs, absZ))
+                 if g[lo:hi + 1].sum() * sys_.d * sys_.scale < VISIBLE_FRACTION * z]
+        if len(small) < len(idx):
+            for j in reversed(small):
+                merge_log.append({"tau_s": float(sys_.tau[idx[j]]), "dropped": f"R below {VISIBLE_FRACTION:.0%} of |Z|"})
+                del idx[j], bs[j]
+    return idx, bs, merge_log
+
+
+def _tail_merge(sys_: _System, lam: float, x, idx, rss: float, s2: float, n0: float):
+    """(n, Δrss/s², x) of the DRT with γ non-increasing from the second-slowest maximum to the
+    slow end, the blocking tail's exponent re-chosen within ±0.02 of ``n0``."""
+    from scipy.optimize import minimize_scalar
+
+    s = idx[-2]
+    block = np.arange(s, sys_.M)
+    T = np.triu(np.ones((block.size, block.size)))
+
+    def cost(n):
+        return sys_.with_tail(n).solve_reparametrised(lam, block, T, x)
+
+    lo, hi = max(0.5, n0 - 0.02), min(1.0, n0 + 0.02)
+    res = minimize_scalar(cost, bounds=(lo, hi), method="bounded", options={"xatol": 5e-4, "maxiter": 10})
+    n_best = float(res.x)
+    x_mono, rss_mono = sys_.with_tail(n_best).solve_reparametrised(lam, block, T, x, full=True)
+    return n_best, (rss_mono - rss) / s2, x_mono
+
+
 def _cole_cole(x, R, x0, n):
     """γ(x) of an R‖CPE (Cole–Cole distribution) of resistance R, ln τ₀ = x0, exponent n."""
     n = min(max(n, 1e-3), 1 - 1e-9)
@@ -561,42 +626,21 @@ def _fit_drt(freq_Hz, Z, noise_chi2) -> DRTResult:
     M = sys_.M
     g = x[:M]
 
-    # maxima the data need: wiggles under 1 % of the DRT's area (or a third of the visible size)
-    # are merged untested
-    idx = _maxima(g)
-    merge_log = []
-    if len(idx) > 1:
-        absZ_k = np.interp(np.log(sys_.tau[idx]), np.log(1 / sys_.omega[::-1]), np.abs(Zd)[::-1])
-        areas = [g[lo:hi + 1].sum() * sys_.d * sys_.scale for lo, hi in _bounds(g, idx)]
-        total = sum(areas)
-        tiny = [a < TINY_FRACTION * total or a < VISIBLE_FRACTION / 3 * z for a, z in zip(areas, absZ_k)]
-        if not all(tiny):
-            if any(tiny):
-                merge_log.append({"tau_s": [float(sys_.tau[k]) for k, t in zip(idx, tiny) if t],
-                                  "merged": f"area below {TINY_FRACTION:.0%} of the DRT's or "
-                                            f"{VISIBLE_FRACTION / 3:.0%} of |Z|, untested"})
-            idx = [k for k, t in zip(idx, tiny) if not t]
-    costs = [_merge_cost(sys_, lam, x, idx, j, rss, s2) for j in range(len(idx))] if len(idx) > 1 else []
-    while len(idx) > 1:
-        j = int(np.argmin(costs))
-        merge_log.append({"tau_s": [float(sys_.tau[k]) for k in idx], "merge_cost_chi2": [round(c, 2) for c in costs]})
-        if costs[j] >= PEAK_PENALTY:
-            break
-        del idx[j], costs[j]
-        for m in (j - 1, j):  # the neighbours' intervals changed
-            if 0 <= m < len(idx):
-                costs[m] = _merge_cost(sys_, lam, x, idx, m, rss, s2) if len(idx) > 1 else math.inf
-    # maxima too small to be told from the mismatch of a tail that dominates |Z| there: dropped,
-    # their intervals belong to no peak
-    bs = _bounds(g, idx)
-    if idx:
-        absZ = np.interp(np.log(sys_.tau[idx]), np.log(1 / sys_.omega[::-1]), np.abs(Zd)[::-1])
-        small = [j for j, ((lo, hi), z) in enumerate(zip(bs, absZ))
-                 if g[lo:hi + 1].sum() * sys_.d * sys_.scale < VISIBLE_FRACTION * z]
-        if len(small) < len(idx):
-            for j in reversed(small):
-                merge_log.append({"tau_s": float(sys_.tau[idx[j]]), "dropped": f"R below {VISIBLE_FRACTION:.0%} of |Z|"})
-                del idx[j], bs[j]
+    idx, bs, merge_log = _peaks_of(sys_, lam, x, rss, s2, Zd)
+    if tail["kind"] == "blocking" and len(idx) > 1:
+        # the slowest maximum may be the tail's exponent, not a process: merged when a DRT
+        # monotone from its neighbour to the slow end fits as well with the exponent re-chosen
+        n_best, cost, x_mono = _tail_merge(sys_, lam, x, idx, rss, s2, tail_n)
+        merge_log.append({"tau_s": float(sys_.tau[idx[-1]]), "tail_merge_cost_chi2": round(cost, 2),
+                          "tail_n": round(n_best, 4)})
+        if cost < PEAK_PENALTY:
+            sys_, tail_n, x = sys_.with_tail(n_best), n_best, x_mono
+            tail["n"] = round(n_best, 4)
+            r = sys_.A @ x - sys_.b
+            rss = float(r @ r)
+            g = x[:M]
+            idx, bs, more = _peaks_of(sys_, lam, x, rss, s2, Zd)
+            merge_log += more
     if len(idx) > MAX_PEAKS:
         areas = [g[lo:hi + 1].sum() for lo, hi in bs]
         keep = sorted(np.argsort(areas)[-MAX_PEAKS:])
