@@ -81,8 +81,10 @@ def drt_figure(drt, label: str | None = None):
 
 def drt_temperature_figure(items: Sequence[tuple[str, float, Any]], title: str | None = None):
     """DRTs of a temperature series, one curve per spectrum coloured by temperature
-    (``items``: (label, temperature °C, DRTResult)); γ normalised to each curve's largest
-    peak, since the resistances span decades between temperatures."""
+    (``items``: (label, temperature °C, DRTResult)), over the measured time constants. γ is
+    scaled to each curve's largest peak within the measured range (the resistances span
+    decades between temperatures), so that the peak's motion with temperature shows; a
+    spectrum of a cooling run (``cool`` in its name) is dashed."""
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
@@ -96,19 +98,30 @@ def drt_temperature_figure(items: Sequence[tuple[str, float, Any]], title: str |
     temps = [t for _, t, _ in items]
     norm = Normalize(min(temps), max(temps) if max(temps) > min(temps) else min(temps) + 1)
     cmap = colormaps["plasma"]
+    t_lo, t_hi = math.inf, 0.0
     for label, T, drt in items:
-        g = drt.gamma_ohm / max(float(np.max(drt.gamma_ohm)), 1e-300)
-        ax.semilogx(drt.tau_s, g, "-", lw=1.1, color=cmap(0.85 * norm(T)))
+        f = np.asarray(drt.freq_Hz, float)
+        lo, hi = 1 / (2 * math.pi * f.max()), 1 / (2 * math.pi * f.min())
+        t_lo, t_hi = min(t_lo, lo), max(t_hi, hi)
+        inside = (drt.tau_s >= lo) & (drt.tau_s <= hi)
+        peaks = [float(np.interp(math.log(p.tau_s), np.log(drt.tau_s), drt.gamma_ohm)) for p in drt.resolved]
+        scale = max(peaks) if peaks else float(np.max(drt.gamma_ohm[inside], initial=0.0))
+        g = drt.gamma_ohm / max(scale, 1e-300)
+        colour = cmap(0.85 * norm(T))
+        ax.semilogx(drt.tau_s[inside], g[inside], "--" if "cool" in label.lower() else "-", lw=1.1, color=colour)
         for p in drt.resolved:
             ax.plot([p.tau_s], [float(np.interp(math.log(p.tau_s), np.log(drt.tau_s), g))], "v", ms=3.5,
-                    color=cmap(0.85 * norm(T)))
+                    color=colour)
+    ax.set_xlim(t_lo, t_hi)
+    ax.set_ylim(0, 1.3)
     ax.set_xlabel("τ / s")
-    ax.set_ylabel("γ / γ_max")
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel("γ / γ(largest peak)")
     log_axis(ax.xaxis)
     sm = ScalarMappable(norm=Normalize(norm.vmin, norm.vmin + (norm.vmax - norm.vmin) / 0.85), cmap=cmap)
     bar = fig.colorbar(sm, ax=ax, fraction=0.05, pad=0.02)
     bar.ax.set_ylim(norm.vmin, norm.vmax)
     bar.set_label("T / °C")
-    ax.set_title(f"{title + ': ' if title else ''}DRT against τ by temperature", fontsize="small")
+    cooling = any("cool" in label.lower() for label, _, _ in items)
+    ax.set_title(f"{title + ': ' if title else ''}DRT against τ by temperature" + (" (dashed: cooling)" if cooling else ""),
+                 fontsize="small")
     return fig

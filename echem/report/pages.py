@@ -768,20 +768,20 @@ def _write_series(tmp, title, results_dir, ser, members, key, tables, colours):
                                          for s in members}, "../samples/", tables)
     body = (_nav(1) + f"<p>Samples (in the figures' order and colours): {legend}</p>" + note
             + "<h2>Comparative figures</h2>" + ("".join(figs) or '<p class="muted">No comparative figures.</p>')
-            + "<h2>Key numbers</h2>" + key_html + _series_drt(tmp, results_dir, members, tables))
+            + "<h2>Key numbers</h2>" + key_html + _series_drt(tmp, results_dir, ser, members, tables))
     (tmp / "series").mkdir(exist_ok=True)
     (tmp / "series" / f"{_safe_stem(ser)}.html").write_text(
         _page(f"{title}: series {ser}", body, 1), encoding="utf-8")
 
 
-def _series_drt(tmp, results_dir: Path, members, tables) -> str:
+def _series_drt(tmp, results_dir: Path, ser: str, members, tables) -> str:
     """The series' distributions of relaxation times: each member's DRT-by-temperature figure
     (temperature series) and the DRT peaks of every member's spectra."""
     figs = []
     for s in members:
         png = results_dir / "samples" / s / "figures" / "eis" / "drt_temperatures.png"
         if png.is_file():
-            rel = Path("figures") / "samples" / _safe_stem(s) / "eis" / png.name
+            rel = Path("figures") / "series" / _safe_stem(ser) / f"drt_temperatures_{_safe_stem(s)}.png"
             _place(png, tmp / rel)
             figs.append(f'<figure class="narrow"><a href="../{rel.as_posix()}"><img src="../{rel.as_posix()}" '
                         f'alt="{esc(s)} DRT"></a><figcaption><b>{esc(s)}</b>: '
