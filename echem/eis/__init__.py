@@ -48,7 +48,9 @@ The package, one module per job (each imports only the ones above it):
   :mod:`~echem.eis.reduce`: degenerate fits and the circuits they reduce to;
 * :mod:`~echem.eis.search`: the fit problem and its multi-start search;
 * :mod:`~echem.eis.fit`: :func:`fit_spectrum` and :class:`EISFit`;
-* :mod:`~echem.eis.select`: :func:`select_circuit` (BIC among candidates);
+* :mod:`~echem.eis.drt`: the distribution of relaxation times (:func:`fit_drt`) and its peaks;
+* :mod:`~echem.eis.propose`: circuits the DRT suggests (:func:`propose_circuits`);
+* :mod:`~echem.eis.select`: :func:`select_circuit` (BIC among candidates and the DRT's proposals);
 * :mod:`~echem.eis.decide`: the decisions the workflow takes for a spectrum (which
   circuit, when a fit is rejected, which Ru), so that the library and the workflow
   give the same answer.
@@ -67,8 +69,10 @@ from echem.eis.decide import (
     resolution_score,
     series_resistance,
 )
+from echem.eis.drt import DRTPeak, DRTResult, fit_drt
 from echem.eis.elements import ELEMENTS, EXPONENT_MIN, Omega
 from echem.eis.fit import CATALYST_CIRCUIT, EXPONENT_SUSPICIOUS, FILM_CIRCUIT, EISFit, fit_spectrum
+from echem.eis.propose import Proposal, propose_circuits
 from echem.eis.search import PATIENCE, WEIGHTINGS, chi2_modulus, default_bounds
 from echem.eis.select import (
     DEFAULT_CANDIDATES,
@@ -84,7 +88,8 @@ from echem.eis.spectrum import hf_intercept_ohm, hf_intercept_reached
 from echem.errors import AnalysisError
 
 __all__ = [
-    "AnalysisError", "CATALYST_CIRCUIT", "CircuitModel", "DEFAULT_CANDIDATES", "EISFit", "ELEMENTS",
+    "AnalysisError", "CATALYST_CIRCUIT", "CircuitModel", "DEFAULT_CANDIDATES", "DRTPeak", "DRTResult", "EISFit",
+    "ELEMENTS", "Proposal", "fit_drt", "propose_circuits",
     "EXPONENT_MIN", "EXPONENT_SUSPICIOUS", "FILM_CIRCUIT", "HF_INTERCEPT_MIN_FRACTION", "MAX_MEDIAN_RESIDUAL_PCT",
     "MAX_REDUCTIONS",
     "Omega", "PATIENCE", "POLISH_MARGIN", "SELECTION_BUDGET_NFEV", "SELECTION_CRITERIA", "SELECTION_STALL",
