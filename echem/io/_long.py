@@ -205,7 +205,11 @@ class FileSource(Source):
 
 
 class _Stream(io.RawIOBase):
-    """Bytes ``start:end`` of a source as a binary file, read a buffer at a time."""
+    """Bytes ``start:end`` of a source as a binary file, read a buffer at a time.
+
+    A NUL byte stops the read with an error: the C parser ends a cell at a NUL (pandas < 3.1
+    then reads ``1.5<NUL>`` as 1.5), the careful path reads no number there.
+    """
 
     def __init__(self, read: Callable[[int, int], bytes | memoryview], start: int, end: int):
         self._read, self._pos, self._end = read, start, end
@@ -218,6 +222,8 @@ class _Stream(io.RawIOBase):
         if n <= 0:
             return 0
         chunk = self._read(self._pos, n)
+        if b"\x00" in chunk:
+            raise ValueError("a NUL byte in the table")
         buffer[:len(chunk)] = chunk
         self._pos += len(chunk)
         return len(chunk)
@@ -227,6 +233,8 @@ class _Stream(io.RawIOBase):
         if n <= 0:
             return b""
         chunk = bytes(self._read(self._pos, n))
+        if b"\x00" in chunk:
+            raise ValueError("a NUL byte in the table")
         self._pos += len(chunk)
         return chunk
 
