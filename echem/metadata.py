@@ -21,13 +21,8 @@ SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 REACTIONS = ("HER", "OER", "none", "auto")
 
 
-_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
-
-
 def _number(value: Any, key: str, *, minimum: float | None = None, maximum: float | None = None,
             exclusive_min: bool = False) -> float:
-    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
-        value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as text: it is a number all the same
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = ""
         if isinstance(value, str):
@@ -315,6 +310,10 @@ def _unique_key_loader():
                 seen[key] = line
             return super().construct_mapping(node, deep=deep)
 
+    # YAML 1.1 (PyYAML) reads 1e-3 without a dot as text; YAML 1.2 and people read a number
+    UniqueKeyLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+        list("-+0123456789."))
     return UniqueKeyLoader
 
 
