@@ -582,7 +582,13 @@ def _sample_caption(stage: str, stem: str, sample: str, tables: dict) -> str:
 
 
 def _place(src: Path, dst: Path) -> None:
+    """``src`` at ``dst``: a hard link where the file system allows, else a copy; placing the
+    same file twice (a figure on a sample's and on its series' page) is a no-op."""
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        if os.path.samefile(src, dst):
+            return
+        dst.unlink()
     try:
         os.link(src, dst)
     except OSError:
