@@ -34,6 +34,7 @@ include: "rules/report.smk"
 localrules:
     all,
     strict_check,
+    report_html,
 
 
 rule all:

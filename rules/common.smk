@@ -112,6 +112,7 @@ def get_final_output():
     names = [*stage_tables(), "errors", "warnings", "eis_circuits"]
     targets = [str(RES / "tables" / f"{name}.csv") for name in names]
     targets += [str(RES / "figures" / series) for series in sorted(SERIES)]
+    targets.append(str(RES / "report" / "index.html"))
     if config.get("strict"):
         targets.append(str(RES / "tables" / "strict.ok"))
     return targets

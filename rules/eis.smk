@@ -7,6 +7,7 @@ rule eis:
         record=rules.ingest.output.record,
     output:
         table=RES / "samples/{sample}/tables/eis.csv",
+        drt_peaks=RES / "samples/{sample}/tables/drt_peaks.csv",
         fits=RES / "samples/{sample}/eis_fits.json",
     params:
         settings=config["eis"],

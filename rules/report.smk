@@ -103,3 +103,20 @@ rule strict_check:
         RES / "logs/collect/strict.log",
     run:
         strict_check(input[0], output[0])
+
+
+# The offline HTML report (echem.report): a first page with every sample's key numbers,
+# a page per sample and per series. index.html is declared, not the folder: Snakemake
+# would delete a directory output before the job, and the builder reuses unchanged pages.
+rule report_html:
+    input:
+        tables=[str(RES / "tables" / f"{name}.csv") for name in [*stage_tables(), "errors", "warnings", "eis_circuits"]],
+        figures=[str(RES / "figures" / series) for series in sorted(SERIES)],
+    output:
+        RES / "report/index.html",
+    log:
+        RES / "logs/report/report.log",
+    benchmark:
+        RES / "benchmarks/report/report.tsv"
+    run:
+        call("echem.report:write_report", results_dir=str(RES), out_dir=str(RES / "report"), log_path=log[0])

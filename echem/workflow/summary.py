@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 #: Results tables whose rows carry a ``flags`` column, in the order they are listed.
-FLAGGED_TABLES = ("overpotentials", "tafel", "ecsa", "eis", "conductivity", "arrhenius",
+FLAGGED_TABLES = ("overpotentials", "tafel", "ecsa", "eis", "drt_peaks", "conductivity", "arrhenius",
                   "stability", "stability_lsv_shift")
 
 
@@ -82,6 +82,9 @@ def format_summary(results_dir: str | Path) -> str:
         lines.append(f"  what failed and what to do: {tables / 'errors.csv'}")
     if s["warnings"] or n_flagged:
         lines.append(f"  why a number is flagged: {tables / 'warnings.csv'} (column flag); the codes: README, 'Flags'")
+    report = Path(results_dir) / "report" / "index.html"
+    if report.is_file():
+        lines.append(f"  every sample's numbers, figures and fit records: {report}")
     return "\n".join(lines)
 
 
