@@ -461,7 +461,7 @@ class ArrheniusResult(Result):
 
         self.flags = [f if isinstance(f, Flag) else Flag(**f) for f in self.flags]
 
-    def values(self) -> list[Value]:
+    def quantities(self) -> list[Value]:
         return [Value("Ea", self.Ea_eV, self.Ea_err_eV, "eV"),
                 Value(f"sigma({self.ref_T_C:g} C)", self.sigma_ref_S_cm, self.sigma_ref_err_S_cm, "S/cm"),
                 Value("law", self.law), Value("n_points", self.n_points), Value("r2", self.r2)]

@@ -483,7 +483,7 @@ class CdlResult(Result):
 
     title = "double-layer capacitance"
 
-    def values(self) -> list[Value]:
+    def quantities(self) -> list[Value]:
         return [Value("Cdl", self.cdl_F * 1e3, self.cdl_err_F * 1e3, "mF"),
                 Value("anodic", self.anodic_F * 1e3, self.anodic_err_F * 1e3, "mF"),
                 Value("cathodic", self.cathodic_F * 1e3, self.cathodic_err_F * 1e3, "mF"),

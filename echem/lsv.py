@@ -427,7 +427,7 @@ class LSVResult(Result):
 
     title = "polarisation curve"
 
-    def values(self) -> list[Value]:
+    def quantities(self) -> list[Value]:
         out = [Value(f"eta{r['target_mA_cm2']:g}", r["eta_mV"] if r["reached"] else "not reached",
                      r["eta_err_mV"] if r["reached"] else None, "mV" if r["reached"] else "")
                for r in self.rows]

@@ -73,7 +73,7 @@ class Measurement:
             raise ValueError(f"{self.meta.get('file', 'this measurement')} holds no impedance columns "
                              f"({', '.join(self.data.columns)})")
         data = self.data
-        groups = [(int(c), g) for c, g in data.groupby("cycle", sort=False)] \
+        groups = [(int(c), g) for c, g in data.groupby("cycle", sort=True)] \
             if "cycle" in data.columns and data["cycle"].nunique() > 1 else [(0, data)]
         for cycle, g in groups:
             f = g["freq_Hz"].to_numpy(float)

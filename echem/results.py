@@ -3,7 +3,7 @@
 A result object (:class:`echem.lsv.LSVResult`, :class:`echem.tafel.TafelResult`,
 :class:`echem.ecsa.CdlResult`, :class:`echem.arrhenius.ArrheniusResult`,
 :class:`echem.eis.EISFit` ...) lists its headline numbers with their standard errors and
-units (:meth:`Result.values`), and from them gets
+units (:meth:`Result.quantities`), and from them gets
 
 * a short ``repr``: the numbers rounded to their errors, and the flags;
 * :meth:`Result.report`: a few lines a person reads (numbers, method, flags with why);
@@ -37,13 +37,13 @@ class Value:
 
 
 class Result:
-    """Mixin: subclasses implement :meth:`values` (and ``plot``); ``flags`` and ``audit``
+    """Mixin: subclasses implement :meth:`quantities` (and ``plot``); ``flags`` and ``audit``
     attributes are used when present."""
 
     #: what the result is, for its report's first line
     title = "result"
 
-    def values(self) -> list[Value]:  # pragma: no cover - every subclass overrides it
+    def quantities(self) -> list[Value]:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
 
     def method(self) -> str:
@@ -55,15 +55,15 @@ class Result:
         return [f.code for f in getattr(self, "flags", None) or []]
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{v.name} = {v.text()}" for v in self.values()[:4])
+        shown = ", ".join(f"{v.name} = {v.text()}" for v in self.quantities()[:4])
         flags = self.flag_codes()
         return f"<{type(self).__name__} {shown}{'; flags: ' + ', '.join(flags) if flags else ''}>"
 
     def report(self) -> str:
         """A few lines a person reads: the numbers with errors, the method, the flags and why."""
         lines = [f"[[{self.title}]]"]
-        width = max((len(v.name) for v in self.values()), default=0)
-        lines += [f"    {v.name:<{width}} = {v.text()}" for v in self.values()]
+        width = max((len(v.name) for v in self.quantities()), default=0)
+        lines += [f"    {v.name:<{width}} = {v.text()}" for v in self.quantities()]
         if self.method():
             lines += ["[[method]]", f"    {self.method()}"]
         flags = getattr(self, "flags", None) or []
@@ -77,7 +77,7 @@ class Result:
 
         return jsonable({
             "type": type(self).__name__,
-            "values": {v.name: {"value": v.value, "stderr": v.stderr, "unit": v.unit} for v in self.values()},
+            "values": {v.name: {"value": v.value, "stderr": v.stderr, "unit": v.unit} for v in self.quantities()},
             "flags": [f.to_dict() for f in getattr(self, "flags", None) or []],
             "audit": getattr(self, "audit", None),
         })

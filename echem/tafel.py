@@ -120,7 +120,7 @@ class TafelResult(Result):
 
     title = "Tafel fit"
 
-    def values(self) -> list[Value]:
+    def quantities(self) -> list[Value]:
         return [Value("slope", self.slope_mV_dec, self.slope_err_mV_dec, "mV/dec"),
                 Value("j0", self.j0_mA_cm2, self.j0_err_mA_cm2, "mA/cm2"),
                 Value("window", f"{self.eta_lo_mV:.0f}-{self.eta_hi_mV:.0f}", None, "mV"),

@@ -51,3 +51,20 @@ def test_cli_version_and_plain_help():
     assert out.strip().startswith("echem ")
     help_text = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     assert "``" not in help_text and ":func:" not in help_text
+
+
+def test_eis_fit_prints_numbers_not_arrays():
+    import warnings
+
+    import echem
+
+    spectrum = next(echem.read(ROOT / "raw" / "PtMG_UV50J" / "peis.mpt").spectra())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = echem.fit_eis(spectrum)
+    text = repr(fit)
+    assert text.startswith("<EISFit R0-p(R1,CPE1): R0 = 2.60") and "array" not in text and len(text) < 300
+    report = fit.report()
+    assert "[[method]]" in report and "S·s^n" in report and "Lin-KK passed" in report
+    assert fit.to_dict()["values"]["R0"]["unit"] == "Ω"
+

@@ -25,6 +25,7 @@ from echem.eis.spectrum import prepare, refuse_all_inductive, trim_inductive_tai
 from echem.eis.validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
 from echem.errors import AnalysisError
 from echem.flags import Flag
+from echem.results import Result, Value, axis
 
 #: Default circuit for catalyst electrodes in liquid electrolyte: solution resistance
 #: in series with a charge-transfer resistance parallel to a double-layer CPE.
@@ -57,13 +58,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-@dataclass
-class EISFit:
+@dataclass(repr=False)
+class EISFit(Result):
     """Result of :func:`fit_spectrum`.
 
     ``params`` is a list of ``{"param", "value", "stderr", "unit"}`` in impedance.py
     order; ``freq_Hz``/``Z`` are the points actually fitted (sorted, trimmed);
     ``Z_fit`` the model there; ``residuals_rel_re/im`` = (Z − Ẑ)/|Z| per component.
+    Prints the circuit and its parameters rounded to their errors (not arrays);
+    :meth:`report`, :meth:`plot`, :meth:`to_dict` as every result (:mod:`echem.results`);
+    ``CustomCircuit(fit.circuit, initial_guess=fit.values)`` is the same model in impedance.py.
     """
 
     circuit: str
@@ -87,6 +91,59 @@ class EISFit:
     #: the spectrum's distribution of relaxation times (:class:`echem.eis.drt.DRTResult`) when
     #: :func:`echem.eis.select_circuit` computed one for its proposals, else None
     drt: Any = None
+
+    title = "equivalent-circuit fit"
+
+    def quantities(self) -> list[Value]:
+        from echem.report.numbers import display_unit
+
+        return [Value(p["param"], p["value"], p.get("stderr"), display_unit(p.get("unit", ""))) for p in self.params]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{q.name} = {q.text()}" for q in self.quantities())
+        codes = self.flag_codes()
+        return (f"<EISFit {self.circuit}: {shown}; chi2 = {self.chi2:.3g}, kk_ok = {self.kk_ok}"
+                f"{'; flags: ' + ', '.join(codes) if codes else ''}>")
+
+    def method(self) -> str:
+        a = self.audit
+        sel = a.get("selection")
+        how = (f"chosen by {sel['criterion']} among {len(sel['scores'])} candidates" if isinstance(sel, dict)
+               else "the circuit given")
+        return (f"{self.circuit}, {how}; {a.get('weighting', '')} weighting, {a.get('n_points')} points "
+                f"{a.get('freq_range_Hz')} Hz; chi2 = {self.chi2:.3g}, Lin-KK "
+                f"{'passed' if self.kk_ok else 'failed'}")
+
+    def flag_codes(self) -> list[str]:
+        codes = [f.code for f in self.flags]
+        for flags in self.param_flags.values():
+            codes += [f.code for f in flags if f.code not in codes]
+        return codes
+
+    def report(self) -> str:
+        """The circuit's parameters with errors and units, how it was fitted, and every flag
+        (the fit's and each parameter's) with its reason."""
+        qs = self.quantities()
+        width = max((len(q.name) for q in qs), default=0)
+        lines = [f"[[{self.title}]] {self.circuit}", *(f"    {q.name:<{width}} = {q.text()}" for q in qs),
+                 "[[method]]", f"    {self.method()}", "[[flags]]"]
+        flags = [f"    {f.code}: {f.message}" for f in self.flags]
+        flags += [f"    {name}: {f.code}: {f.message}" for name, fl in self.param_flags.items() for f in fl]
+        return "\n".join(lines + (flags or ["    none"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["circuit"] = self.circuit
+        d["chi2"], d["kk_ok"] = self.chi2, self.kk_ok
+        d["param_flags"] = {k: [f.to_dict() for f in v] for k, v in self.param_flags.items()}
+        return d
+
+    def plot(self, ax=None, label: str | None = None):
+        """Nyquist plot of the data with the fit (:func:`echem.plots.eis.plot_nyquist`);
+        :func:`echem.plots.eis.eis_figure` draws Nyquist, residuals and Bode together."""
+        from echem.plots.eis import plot_nyquist
+
+        return plot_nyquist(axis(ax), self, label)
 
     def flags_of(self, name: str) -> list:
         """Every flag of one parameter's row in eis.csv: the fit's and the parameter's own."""

@@ -42,13 +42,6 @@ def default_circuit(resolved: Mapping[str, Any], settings: Mapping[str, Any]) ->
                   catalyst_circuit=settings["catalyst_circuit"])
 
 
-def split_spectra(data) -> list[tuple[int, Any]]:
-    """One frame per spectrum: by ``cycle`` when the file holds several sweeps."""
-    if "cycle" in data.columns and data["cycle"].nunique() > 1:
-        return [(int(c), g.reset_index(drop=True)) for c, g in data.groupby("cycle", sort=True)]
-    return [(0, data)]
-
-
 def circuit_model_has_no_rs(circuit: str) -> bool:
     from echem.eis import circuit_model
 
@@ -56,18 +49,15 @@ def circuit_model_has_no_rs(circuit: str) -> bool:
 
 
 def load_spectra(run, ing) -> list[Spectrum]:
-    import numpy as np
-
+    """Every spectrum of the sample's EIS files (:meth:`echem.measurement.Measurement.spectra`),
+    labelled ``file`` or ``file#k`` for the k-th sweep of a file holding several."""
     spectra = []
     for rec in ing.by_technique("EIS"):
         with run.guard(rec.file):
-            parts = split_spectra(rec.measurement().data)
-            for index, spec in parts:
-                freq = spec["freq_Hz"].to_numpy(float)
-                Z = spec["Z_re_ohm"].to_numpy(float) + 1j * spec["Z_im_ohm"].to_numpy(float)
-                ok = np.isfinite(freq) & np.isfinite(Z.real) & np.isfinite(Z.imag)
-                label = rec.file if len(parts) == 1 else f"{rec.file}#{index}"
-                spectra.append(Spectrum(rec, label, freq[ok], Z[ok]))
+            parts = list(rec.measurement().spectra())
+            for part in parts:
+                label = rec.file if len(parts) == 1 else f"{rec.file}#{part.cycle}"
+                spectra.append(Spectrum(rec, label, part.freq_Hz, part.Z))
     return spectra
 
 

@@ -1,7 +1,7 @@
 """Several spectra in one file: numbered by echem.io._spectra, the same way for every reader.
 
 The EIS stage analyses each value of ``cycle`` as one spectrum
-(echem.workflow.eis.split_spectra); these tests pin what the readers put there.
+(echem.measurement.Measurement.spectra); these tests pin what the readers put there.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pytest
 
 from echem.io import read_bytes
 from echem.io._spectra import number_spectra, spectrum_starts
-from echem.workflow.eis import split_spectra
 
 F = np.logspace(4, 0, 29)
 
@@ -33,9 +32,9 @@ def csv(freqs, header="f,Z',Z''") -> bytes:
 def test_generic_csv_with_repeated_sweeps(sweeps, expected):
     m = read_bytes(csv(np.concatenate(sweeps)), "sweeps.csv")
     assert m.meta["n_spectra"] == expected
-    parts = split_spectra(m.data)
+    parts = list(m.spectra())
     assert len(parts) == expected
-    assert sum(len(p) for _, p in parts) == sum(len(s) for s in sweeps)
+    assert sum(p.freq_Hz.size for p in parts) == sum(len(s) for s in sweeps)
     if expected > 1:
         assert "spectrum number" in m.meta["columns_used"]["cycle"]
     else:
