@@ -63,12 +63,9 @@ EIS_TECHNIQUES = ("EIS", "PEIS", "GEIS", "ZIR")
 
 def spectra_of(path):
     """(label, freq_Hz, Z) per cycle of one file."""
-    m = read(path)
-    d = m.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
-    groups = [("", d)] if "cycle" not in d.columns else [(f"#{c}", g) for c, g in d.groupby("cycle")]
-    for label, g in groups:
-        f = g["freq_Hz"].to_numpy(float)
-        yield label, f, g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float)
+    parts = list(read(path).spectra())
+    for part in parts:
+        yield (f"#{part.cycle}" if len(parts) > 1 else ""), part.freq_Hz, part.Z
 
 
 def demo_spectra():

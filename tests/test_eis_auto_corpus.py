@@ -30,13 +30,10 @@ def test_auto_circuit_fits_or_says_why(corpus_dir, file):
     except EmptyDataError as exc:
         assert "move" in str(exc) or "re-export" in str(exc)
         return
-    data = m.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
-    groups = [data] if "cycle" not in data.columns else [g for _, g in data.groupby("cycle")]
     record = SimpleNamespace(resolved={}, file=file)  # no circuit named: automatic choice
     kwargs = dict(weighting=SETTINGS["weighting"], kk_threshold_pct=SETTINGS["kk_threshold_pct"])
-    for g in groups:
-        spec = Spectrum(record, file, g["freq_Hz"].to_numpy(float),
-                        g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float))
+    for part in m.spectra():
+        spec = Spectrum(record, file, part.freq_Hz, part.Z)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

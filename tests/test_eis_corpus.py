@@ -75,12 +75,8 @@ def reference_chi2(freq_Hz: np.ndarray, Z: np.ndarray, circuit: str) -> float:
 
 def spectra(measurement) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(label, freq_Hz, Z) per cycle (one spectrum when there is no cycle column)."""
-    d = measurement.data.dropna(subset=["freq_Hz", "Z_re_ohm", "Z_im_ohm"])
-    groups = [("all", d)] if "cycle" not in d.columns else [(f"cycle {c}", g) for c, g in d.groupby("cycle")]
-    return [
-        (label, g["freq_Hz"].to_numpy(float), g["Z_re_ohm"].to_numpy(float) + 1j * g["Z_im_ohm"].to_numpy(float))
-        for label, g in groups
-    ]
+    parts = list(measurement.spectra())
+    return [("all" if len(parts) == 1 else f"cycle {p.cycle}", p.freq_Hz, p.Z) for p in parts]
 
 
 def read_or_skip(path):
