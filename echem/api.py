@@ -67,10 +67,11 @@ def fit_eis(data, Z=None, circuit: str | None = None, **kwargs):
     return fit_spectrum(f, Zc, circuit, **kwargs)
 
 
-def kramers_kronig(data, Z=None, threshold_pct: float | None = None) -> dict[str, Any]:
-    """Lin-KK test of one spectrum (:mod:`echem.eis`): ``ok``, the largest systematic
-    residual in % of |Z|, the rule, the number of RC elements."""
-    from echem.eis.validation import KK_THRESHOLD_PCT, kk_summary, lin_kk
+def kramers_kronig(data, Z=None, threshold_pct: float | None = None):
+    """Lin-KK test of one spectrum: a :class:`~echem.eis.validation.KKTest` (``.ok``, the
+    largest systematic residual in % of |Z|, ``.plot()`` of the residuals, ``kk["ok"]``)."""
+    from echem.eis.validation import KK_THRESHOLD_PCT
+    from echem.eis.validation import kramers_kronig as _kk
 
     f, Zc = _spectrum(data, Z)
-    return kk_summary(lin_kk(f, Zc), KK_THRESHOLD_PCT if threshold_pct is None else threshold_pct)
+    return _kk(f, Zc, KK_THRESHOLD_PCT if threshold_pct is None else threshold_pct)

@@ -26,6 +26,7 @@ def test_docs_api_examples_run():
         os.chdir(cwd)
     assert namespace["lsv"].rows[0]["eta_mV"] > 0
     assert namespace["tafel"].slope_mV_dec > 0
+    assert namespace["kk"].ok and namespace["kk"]["ok"] and not namespace["kk"].flags
 
 
 def test_public_names_and_reprs():
@@ -68,3 +69,17 @@ def test_eis_fit_prints_numbers_not_arrays():
     assert "[[method]]" in report and "S·s^n" in report and "Lin-KK passed" in report
     assert fit.to_dict()["values"]["R0"]["unit"] == "Ω"
 
+
+
+def test_readme_notebook_example_runs():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## In a notebook", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(block, "README.md, In a notebook", "exec"), namespace)  # noqa: S102 - our docs
+    finally:
+        os.chdir(cwd)
+    assert namespace["tafel"].slope_mV_dec > 0 and namespace["fit"].circuit

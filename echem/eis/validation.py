@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from echem.results import Result, Value, axis
+
 #: Default acceptance threshold for the Lin-KK residuals, in % of |Z|.
 #: A spectrum passes when no *systematic* residual exceeds it: the residuals, real
 #: and imaginary separately, are averaged over :data:`KK_WINDOW` consecutive
@@ -220,3 +222,59 @@ def kk_summary(result: LinKKResult, threshold_pct: float = KK_THRESHOLD_PCT) -> 
         "method": "Lin-KK (Schönleber 2014), complex fit, series R, L and C; M = smallest "
         f"with residual within {PLATEAU_FACTOR}x of the best over 1..max_M",
     }
+
+
+@dataclass(repr=False)
+class KKTest(Result):
+    """A Lin-KK test of one spectrum as a result (:func:`kramers_kronig`): the summary of
+    :func:`kk_summary` (``ok``, residuals in % of |Z|), the fit itself, the frequencies."""
+
+    summary: dict
+    fit: LinKKResult
+    freq_Hz: np.ndarray
+
+    title = "Kramers-Kronig test (Lin-KK)"
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.summary["ok"])
+
+    def quantities(self) -> list[Value]:
+        s = self.summary
+        return [Value("ok", s["ok"]), Value("systematic_max", s["systematic_max_pct"], None, "%"),
+                Value("rms", s["rms_pct"], None, "%"), Value("M", s["M"])]
+
+    def method(self) -> str:
+        return f"{self.summary['method']}; {self.summary['rule']} ({self.summary['threshold_pct']:g} %)"
+
+    @property
+    def flags(self) -> list:
+        from echem.flags import Flag
+
+        return [] if self.ok else [Flag("kk_failed", (
+            f"Lin-KK residuals reach {self.summary['systematic_max_pct']:.3g} % of |Z| (limit "
+            f"{self.summary['threshold_pct']:g} %): drift, noise or a non-stationary cell"))]
+
+    def __getitem__(self, key):  # the summary's keys, as kk_summary gives them
+        return self.summary[key]
+
+    def plot(self, ax=None):
+        """Relative residuals (%) of the real and imaginary parts against frequency."""
+        ax = axis(ax)
+        order = np.argsort(self.freq_Hz)
+        f = self.freq_Hz[order]
+        ax.plot(f, 100 * self.fit.resid_re[order], "o-", ms=3, label="Z'")
+        ax.plot(f, 100 * self.fit.resid_im[order], "s-", ms=3, label="Z''")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("f / Hz")
+        ax.set_ylabel("Lin-KK residual / %")
+        ax.legend(fontsize=7, frameon=False)
+        return ax
+
+
+def kramers_kronig(freq_Hz, Z, threshold_pct: float = KK_THRESHOLD_PCT) -> KKTest:
+    """Lin-KK test of one spectrum (:func:`lin_kk`, :func:`kk_summary`) as a :class:`KKTest`."""
+    f = np.asarray(freq_Hz, float)
+    fit = lin_kk(f, np.asarray(Z, complex))
+    return KKTest(summary=kk_summary(fit, threshold_pct), fit=fit, freq_Hz=f)
