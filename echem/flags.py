@@ -29,6 +29,8 @@ FLAGS: dict[str, str] = {
                        "where it meets the real axis): its error is the extrapolation's spread",
     "ru_ambiguous": "the fitted series resistance and the measured high-frequency intercept disagree: "
                     "Ru's error is widened to cover both",
+    "ir_overcorrected": "after the iR correction the overpotential falls while the current rises: the "
+                        "corrected Ru is too large (part of it compensated by the potentiostat already?)",
     "ir_dominant": "the iR correction at this current is larger than the overpotential left after it: "
                    "the result rests on Ru",
     "eta_negative": "the target is reached on the far side of the equilibrium potential: check the "
@@ -92,6 +94,11 @@ FLAGS: dict[str, str] = {
     "order_mismatch": "sample.yaml calls an LSV 'before' or 'after' the run, but its start time says "
                       "otherwise",
 }
+
+
+#: Flags of a polarisation curve that every number computed from it (Tafel slope,
+#: specific activity) inherits.
+CURVE_FLAGS = ("no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous", "ir_overcorrected")
 
 
 @dataclass(frozen=True)

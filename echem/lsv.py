@@ -467,6 +467,26 @@ class LSVResult(Result):
         return plot_polarisation(ax, {label: self.curve}, [r["target_mA_cm2"] for r in self.rows])
 
 
+def _bends_back(eta_mV: np.ndarray, j_r: np.ndarray) -> tuple[float, float] | None:
+    """Where the iR-corrected curve bends back (eta falls while the current in the
+    reaction's direction rises), beyond its noise: ``(fall in mV, |j| there)`` or None.
+
+    On a driven sweep the overpotential rises with the current; a fall of more than
+    max(5 mV, 5 × the point-to-point noise of eta) below its running maximum, at a higher
+    current than that maximum, is what subtracting too large an ``f·I·Ru`` does.
+    """
+    order = np.argsort(j_r, kind="stable")
+    e, jj = eta_mV[order], j_r[order]
+    keep = jj > 0
+    e, jj = e[keep], jj[keep]
+    if e.size < 10:
+        return None
+    tol = max(5.0, 5.0 * _noise_sd(e))
+    fall = np.maximum.accumulate(e) - e
+    k = int(np.argmax(fall))
+    return (float(fall[k]), float(jj[k])) if fall[k] > tol else None
+
+
 def analyse_lsv(
     E_V,
     I_A,
@@ -568,6 +588,12 @@ def analyse_lsv(
         "E_V": E, "E_RHE_V": E_rhe, "E_RHE_corr_V": E_corr, "I_A": I, "j_mA_cm2": j, "eta_mV": eta,
     })
     curve.attrs["reaction"] = reaction
+    bend = _bends_back(eta, j_r) if ru is not None and f > 0 else None
+    if bend is not None:
+        common_flags.append(Flag("ir_overcorrected", (
+            f"after the iR correction eta falls by {bend[0]:.0f} mV while |j| rises to {bend[1]:.3g} mA/cm2: "
+            f"f·Ru = {f:g} x {ru:g} Ohm is too large (did the potentiostat already compensate part of Ru? "
+            "set instrument_ir_compensation)")))
 
     rows, target_audit = [], []
     for t in targets:

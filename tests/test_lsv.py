@@ -413,3 +413,14 @@ def test_shuffled_rows_are_named_as_such():
         analyse_lsv(E[p], I[p], area_cm2=1.0, reaction="HER", offset_to_rhe_V=0.0)
     # the same rows in order are analysed
     assert analyse_lsv(E, I, area_cm2=1.0, reaction="HER", offset_to_rhe_V=0.0).rows[0]["reached"]
+
+
+def test_overcorrected_curve_is_flagged():
+    """The potentiostat compensated 96 % of Ru during the run; correcting the full Ru
+    again bends the curve back (eta falls while |j| rises): flagged, never silent."""
+    path = np.arange(-40.0, applied_end(150, 60, 0.01), 1.0)
+    E, I = record("HER", path, b=60, j0=0.01, ru_ohm=0.0, seed=3)
+    ok = analyse_lsv(E, I, area_cm2=0.196, reaction="HER", offset_to_rhe_V=0.0, ru_ohm=4.0, ir_fraction=0.0)
+    assert all("ir_overcorrected" not in [f.code for f in r["flags"]] for r in ok.rows)
+    bad = analyse_lsv(E, I, area_cm2=0.196, reaction="HER", offset_to_rhe_V=0.0, ru_ohm=40.0, ir_fraction=1.0)
+    assert all("ir_overcorrected" in [f.code for f in r["flags"]] for r in bad.rows)

@@ -7,14 +7,11 @@ from typing import Any, Mapping
 
 from echem import audit
 from echem.errors import AnalysisError
+from echem.flags import CURVE_FLAGS as INHERITED  # a specific activity inherits its curve's flags
 from echem.workflow.common import as_namespace, draw, prepare_dirs
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
-
-
-#: LSV flags that a specific activity inherits from its curve (warned about by the LSV stage).
-INHERITED = ("no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous")
 
 
 def cdl_flags(cdl) -> list:

@@ -14,11 +14,11 @@ from echem.workflow.tables import frame, write_csv
 
 def lsv_flags(lsv_table: str | Path) -> dict[str, list]:
     """Per LSV file, the flags of its curve that every number computed from it inherits:
-    ``no_ir`` and how Ru was found (``ru_bound_only``, ``ru_extrapolated``, ``ru_ambiguous``)."""
-    from echem.flags import Flag, split
+    :data:`echem.flags.CURVE_FLAGS` (``no_ir``, how Ru was found, an over-correction)."""
+    from echem.flags import CURVE_FLAGS, Flag, split
     from echem.workflow.tables import read_csv
 
-    inherited = {"no_ir", "ru_bound_only", "ru_extrapolated", "ru_ambiguous"}
+    inherited = set(CURVE_FLAGS)
     out: dict[str, list] = {}
     path = Path(lsv_table)
     if not path.exists():
