@@ -61,8 +61,10 @@ SNAKEFILE = ROOT / "Snakefile"
 
 
 def snakemake(work: Path, *args: str, configfiles: tuple[Path, ...] = (), extra: tuple[str, ...] = ()) -> tuple[float, str]:
+    # the config as it was when the size started (copied there): an edit of config/ during
+    # a long benchmark would otherwise re-run the stages whose settings changed
     cmd = [str(SNAKEMAKE), "-s", str(SNAKEFILE), "--directory", str(work),
-           "--configfile", str(ROOT / "config" / "config.yaml"), *map(str, configfiles),
+           "--configfile", str(work / "config.yaml"), *map(str, configfiles),
            "--cores", "2", *extra, *args]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -116,10 +118,12 @@ def tree(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")} if folder.exists() else set()
 
 
-def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...]) -> dict:
+def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...], cold_only: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"echem-scale-{n}-", dir=keep))
     raw = work / "raw"
     raw.mkdir()
+    for name in ("config.yaml", "published.yaml"):
+        shutil.copy(ROOT / "config" / name, work / name)
     files = sum(make_catalyst(raw, f"CAT_{i:05d}") for i in range(n))
     files += sum(make_series(raw, f"FILM_{i:04d}") for i in range(m))
     r = {"N": n, "M": m, "files": files, "load": os.getloadavg()[0]}
@@ -131,6 +135,11 @@ def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...]) -> dict:
     r["cold_s"], out = snakemake(work, extra=extra)
     r["cold_cpu_s"] = CPU[-1] - before
     r["compute_s"] = stage_seconds(work)
+    if cold_only:
+        r["noop_s"], out = snakemake(work, extra=extra)
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return r
     make_catalyst(raw, "CAT_added")
     r["add_one_s"], out = snakemake(work, extra=extra)
     r["add_one_jobs"] = jobs_run(out)
@@ -142,7 +151,7 @@ def run_size(n: int, m: int, keep: Path | None, extra: tuple[str, ...]) -> dict:
     r["tafel_s"], out = snakemake(work, configfiles=(overlay,), extra=extra)
     r["tafel_cpu_s"] = CPU[-1] - before
     r["tafel_jobs"] = jobs_run(out)
-    published = (overlay, ROOT / "config" / "published.yaml")
+    published = (overlay, work / "published.yaml")
     r["pub_on_s"], out = snakemake(work, configfiles=published, extra=extra)
     r["pub_on_jobs"] = jobs_run(out)
     r["pub_off_s"], out = snakemake(work, configfiles=(overlay,), extra=extra)
@@ -159,6 +168,8 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the work folders under this folder")
     parser.add_argument("--profile-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra Snakemake option for every run, e.g. scheduler-subsample=5")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the dry run, the cold run and a re-run with nothing new (to compare options)")
     parser.add_argument("--snakefile", type=Path, default=None,
                         help="another design's Snakefile to compare (its folder holds its rules and profiles)")
     args = parser.parse_args(argv)
@@ -172,8 +183,13 @@ def main(argv=None) -> int:
     print("-" * len(header), flush=True)
     for n in args.samples:
         m = args.series if args.series is not None else max(1, n // 20)
-        r = run_size(n, m, args.keep, extra)
+        r = run_size(n, m, args.keep, extra, cold_only=args.cold_only)
         ovh = max(0.0, 2 * r["cold_s"] - r["compute_s"]) / max(r["jobs"], 1)
+        if args.cold_only:
+            print(f"{r['N']:>5} {r['M']:>3} {r['files']:>6} {r['jobs']:>5} {r['load']:>5.2f} {r['dry_s']:>6.1f} "
+                  f"{r['cold_s']:>7.1f} {r['files'] / r['cold_s']:>7.1f} {r['compute_s']:>8.1f} {ovh:>9.3f} "
+                  f"{'':>6} {r['noop_s']:>7.1f}   (cold only; Snakemake's own CPU s: {r['cold_cpu_s']:.0f})", flush=True)
+            continue
         print(f"{r['N']:>5} {r['M']:>3} {r['files']:>6} {r['jobs']:>5} {r['load']:>5.2f} {r['dry_s']:>6.1f} "
               f"{r['cold_s']:>7.1f} {r['files'] / r['cold_s']:>7.1f} {r['compute_s']:>8.1f} {ovh:>9.3f} "
               f"{r['add_one_s']:>6.1f} {r['noop_s']:>7.1f} {r['tafel_s']:>7.1f} {r['pub_on_s']:>8.1f} "

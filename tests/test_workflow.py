@@ -179,7 +179,7 @@ def test_a_setting_change_reruns_only_its_stage(project, tmp_path):
     run = snakemake(work, "--configfile", str(ROOT / "config" / "config.yaml"), str(overlay))
     jobs = jobs_run(run.stdout + run.stderr)
     assert jobs["tafel"] == {"cat1", "film1", "bad1"}
-    assert set(jobs) <= {"tafel", "collect_table", "collect_errors", "collect_warnings", "series_figures", "all"}, jobs
+    assert set(jobs) <= {"tafel", "collect_table", "collect_errors", "collect_warnings", "series_figures", "report_html", "all"}, jobs
     assert eis_out.stat().st_mtime_ns == eis_mtime
     back = snakemake(work)  # the default again: Tafel once more, nothing else of the samples
     assert set(jobs_run(back.stdout + back.stderr)) <= set(jobs)
