@@ -53,13 +53,15 @@ def safe_name(name: str) -> str:
 
     Characters outside ``[A-Za-z0-9._-]`` become ``_``; when that changed the name, a short
     hash of the original is appended, so that ``eis 1.DTA`` and ``eis_1.DTA`` (both
-    ``eis_1.DTA`` after cleaning) keep records and figures of their own.
+    ``eis_1.DTA`` after cleaning) keep records and figures of their own. A name longer than
+    100 characters is cut there (with the hash): records and figures named after it, with
+    their prefixes and suffixes, stay under the file system's 255 bytes per name.
     """
     import hashlib
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
-    if safe != name:
-        safe = f"{safe}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:6]}"
+    if safe != name or len(safe) > 100:
+        safe = f"{safe[:100]}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:6]}"
     return safe
 
 

@@ -69,6 +69,21 @@ def _string(key):
     return check
 
 
+def _series(v):
+    """A series names the folder of its comparative figures: a name like a sample id."""
+    from echem.names import name_problem
+
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = str(v)  # series: 2024 is the name '2024'
+    if not isinstance(v, str) or not v.strip():
+        raise MetadataError(f"series must be a non-empty name, got {v!r}")
+    problem = name_problem(v.strip(), "series")
+    if problem:
+        raise MetadataError(f"series: {problem}; a series names the folder of its figures, "
+                            "results/figures/<series>/: write a name such as 'PtMG'")
+    return v.strip()
+
+
 def _reaction(v):
     if isinstance(v, str):
         for r in REACTIONS:
@@ -183,7 +198,7 @@ def _stability(v):
 #: Every key a ``sample.yaml`` may hold, with its validator. The same keys, with the
 #: same meaning, form ``defaults:`` in config/config.yaml (a test keeps them in step).
 SAMPLE_KEYS: dict[str, Any] = {
-    "series": _string("series"),
+    "series": _series,
     "reaction": _reaction,
     "area_cm2": _plausible("area_cm2", 0.0, 1e4, "cm2", exclusive_min=True),
     "reference_electrode": _reference,
@@ -318,8 +333,11 @@ def _unique_key_loader():
 
 
 def default_series(sample_id: str) -> str:
-    """Series name when sample.yaml gives none: the part of the id before the first ``_``."""
-    return sample_id.split("_", 1)[0]
+    """Series name when sample.yaml gives none: the part of the id before the first ``_``
+    (:func:`echem.names.default_series`)."""
+    from echem.names import default_series as default
+
+    return default(sample_id)
 
 
 #: Keys a file header can supply, mapped to the Measurement.meta key.

@@ -9,17 +9,26 @@ import pytest
 from echem.workflow.discover import Sample, discover, update_inventory
 
 
-def test_files_ignored_names_and_nested_folders(tmp_path):
+def test_files_ignored_names_and_sub_folders(tmp_path):
+    """Files in a sub-folder (an old run, a copy, another sample's file) are not merged into
+    the sample: one row per sub-folder; hidden folders, lock files and backups are skipped."""
     raw = tmp_path / "raw"
     s = raw / "S1"
     (s / "sub").mkdir(parents=True)
+    (s / "backup~").mkdir()
     (s / ".hidden").mkdir()
-    for rel in ("lsv.mpt", "sub/eis.z", ".hidden/x.mpt", "~$lock.csv", "README.txt", "cv.DTA~", "sample.yaml"):
+    for rel in ("lsv.mpt", "sub/eis.z", "backup~/cv.mpt", ".hidden/x.mpt", "~$lock.csv", "README.txt",
+                "cv.DTA~", "sample.yaml"):
         (s / rel).write_text("x")
     d = discover(raw)
     sample = d.samples["S1"]
-    assert sample.files == ["lsv.mpt", "sub/eis.z"]
+    assert sample.files == ["lsv.mpt"]
     assert sample.sample_yaml == s / "sample.yaml"
+    rows = {p["file"]: p for p in d.problems}
+    assert set(rows) == {"sub/", "backup~/"}
+    assert all(p["sample"] == "S1" and p["stage"] == "discover" for p in d.problems)
+    assert "sub-folder sub/ is not read" in rows["sub/"]["error"]
+    assert "must not join the sample's fits" in rows["sub/"]["error"]
 
 
 def test_inventory_changes_when_a_file_does(tmp_path):
@@ -49,3 +58,143 @@ def test_inventory_changes_when_a_file_does(tmp_path):
 def test_series_from_sample_yaml_else_the_id_prefix(tmp_path, text, series):
     (tmp_path / "sample.yaml").write_text(text)
     assert Sample(id="S_1", folder=tmp_path, sample_yaml=tmp_path / "sample.yaml").series == series
+
+
+# ----------------------------------------------------------------------------- hostile raw/
+
+
+def _sample(raw, name, files=("lsv.mpt",)):
+    folder = raw / name
+    folder.mkdir(parents=True)
+    for f in files:
+        (folder / f).write_text("x")
+    return folder
+
+
+def test_symlink_loops_fifos_and_dangling_links_are_rows_not_a_crash(tmp_path):
+    raw = tmp_path / "raw"
+    loop = _sample(raw, "loop")
+    (loop / "self").symlink_to(".")             # a folder link to itself
+    (loop / "a").symlink_to("b")                # a link loop
+    (loop / "b").symlink_to("a")
+    (loop / "gone.mpt").symlink_to(tmp_path / "nonexistent")
+    os.mkfifo(loop / "pipe.mpt")                # reading it would block the run
+    (raw / "top_link").symlink_to(tmp_path / "nowhere")
+    _sample(raw, "good")
+    d = discover(raw)
+    assert sorted(d.samples) == ["good", "loop"]
+    assert d.samples["loop"].files == ["lsv.mpt"]
+    rows = {(p["sample"], p["file"]): p["error"] for p in d.problems}
+    assert "too many levels of symbolic links" in rows[("loop", "a")]
+    assert "too many levels of symbolic links" in rows[("loop", "b")]
+    assert "sub-folder self/ is not read" in rows[("loop", "self/")]
+    assert "which does not exist; nothing read" in rows[("loop", "gone.mpt")]
+    assert "not a regular file" in rows[("loop", "pipe.mpt")]
+    assert "which does not exist" in rows[("top_link", "")]
+    assert len(rows) == 6
+
+
+def test_a_file_link_leaving_raw_is_not_followed(tmp_path):
+    raw = tmp_path / "raw"
+    s = _sample(raw, "S1")
+    (s / "notes.csv").symlink_to("/etc/passwd")
+    (s / "inside.mpt").symlink_to(raw / "S1" / "lsv.mpt")      # a link within raw/: followed
+    d = discover(raw)
+    assert d.samples["S1"].files == ["inside.mpt", "lsv.mpt"]
+    (row,) = d.problems
+    assert row["file"] == "notes.csv"
+    assert "symbolic link to /etc/passwd, outside raw/" in row["error"] and "not read" in row["error"]
+    assert "root:" not in row["error"]
+
+
+def test_a_linked_sample_folder_is_followed_but_its_files_stay_inside_it(tmp_path):
+    """A sample folder may be a link to a lab's data share; a file link inside it may point
+    within that folder (or raw/), not elsewhere."""
+    share = tmp_path / "share" / "run42"
+    share.mkdir(parents=True)
+    (share / "lsv.mpt").write_text("x")
+    (share / "copy.mpt").symlink_to(share / "lsv.mpt")
+    (tmp_path / "secret.csv").write_text("x")
+    (share / "secret.csv").symlink_to(tmp_path / "secret.csv")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "Lab_run42").symlink_to(share)
+    d = discover(raw)
+    assert d.samples["Lab_run42"].files == ["copy.mpt", "lsv.mpt"]
+    (row,) = d.problems
+    assert row["file"] == "secret.csv" and "outside raw/ and outside the sample folder" in row["error"]
+
+
+@pytest.mark.parametrize("name, words", [
+    ("S_" + "x" * 253, ("255 characters long, longer than 100", "rename it")),
+    ("ok_" + "a" * 30, ("ends in 'a' repeated 30 times", "Snakemake refuses")),
+    ("ab" * 25, ("ends in 'ab' repeated 25 times",)),
+    ("Icon\rx", ("not a valid sample id", "\\r", "rename it, e.g. to 'Icon_x'")),
+])
+def test_ids_snakemake_or_the_file_system_cannot_take_are_rows(tmp_path, name, words):
+    raw = tmp_path / "raw"
+    _sample(raw, name)
+    _sample(raw, "good")
+    d = discover(raw)
+    assert list(d.samples) == ["good"]
+    (row,) = d.problems
+    for w in words:
+        assert w in row["error"], row["error"]
+
+
+def test_an_unreadable_sample_folder_is_a_row_and_the_others_go_on(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    _sample(raw, "locked")
+    _sample(raw, "good")
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    d = discover(raw)
+    assert list(d.samples) == ["good"]
+    (row,) = d.problems
+    assert row["sample"] == "locked" and "cannot list the sample folder" in row["error"]
+    assert "permission denied" in row["error"] and "chmod a+rx" in row["error"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads a folder and a file whatever their mode (chmod 000 denies nothing)")
+def test_chmod_000_folder_and_sample_yaml(tmp_path):
+    raw = tmp_path / "raw"
+    locked = _sample(raw, "locked")
+    yml = _sample(raw, "S_yaml", ("lsv.mpt", "sample.yaml"))
+    (yml / "sample.yaml").write_text("series: Other\n")
+    (yml / "sample.yaml").chmod(0)
+    locked.chmod(0)
+    try:
+        d = discover(raw)
+        assert sorted(d.samples) == ["S_yaml"]
+        assert d.samples["S_yaml"].series == "S"   # unreadable: the default (ingest reports the file)
+        assert "permission denied" in d.problems[0]["error"]
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("text", ["series: ..\n", "series: .\n", "series: a/b\n", "series: /tmp/x\n",
+                                  "series: '../../x'\n", "series: " + "a" * 30 + "\n"])
+def test_a_series_that_is_not_a_name_is_never_a_path(tmp_path, text):
+    """Discovery gives the default series; the ingest stage refuses the sample.yaml (a row)."""
+    from echem.errors import MetadataError
+    from echem.metadata import load_sample_yaml
+
+    (tmp_path / "sample.yaml").write_text(text)
+    assert Sample(id="S_1", folder=tmp_path, sample_yaml=tmp_path / "sample.yaml").series == "S"
+    with pytest.raises(MetadataError, match="series: .*a series names the folder of its figures"):
+        load_sample_yaml(tmp_path / "sample.yaml")
+
+
+def test_default_series_is_always_a_name():
+    from echem.names import default_series
+
+    assert default_series("PtMG_UV50J") == "PtMG"
+    assert default_series("_x_y") == "_x_y"       # empty prefix: the whole id
+    assert default_series("..a_b") == "..a"

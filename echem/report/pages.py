@@ -119,8 +119,10 @@ def _samples(results_dir: Path, tables: dict) -> dict[str, dict]:
 
 
 def _series_of(sample: str, ingest: dict) -> str:
+    from echem.names import default_series
+
     series = ((ingest or {}).get("metadata") or {}).get("series")
-    return str(series) if series else sample.split("_", 1)[0]
+    return str(series) if series else default_series(sample)
 
 
 #: Rows of each table grouped by sample, built once per table and build (id of the frame).

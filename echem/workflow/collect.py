@@ -64,9 +64,16 @@ def series_figures(results_dir: str | Path, series: str, members: list[str], out
                    cut: bool = False) -> None:
     """Comparative figures of one series (see :mod:`echem.plots.compare`); ``members`` are
     the samples shown, ``cut`` says the series has more."""
+    from echem.names import name_problem
     from echem.plots.compare import draw_series
 
     out = Path(out_dir)
+    # the folder is the rule's own output, results/figures/<series>/ (Snakemake clears it before
+    # the job): a series that is not a name ('..' would be results/ itself) never gets that far
+    problem = name_problem(series, "series")
+    if problem or out.resolve() != (Path(results_dir) / "figures" / series).resolve():
+        raise EchemError(f"series figures: {problem or f'{out} is not {results_dir}/figures/{series}'}; "
+                         "nothing drawn")
     out.mkdir(parents=True, exist_ok=True)
     with StageRun("figures", series, log_path, None) as run:
         draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut)

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from echem.names import default_series, name_problem, suggest_name
+
 SAMPLE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 METADATA_NAMES = {"sample.yaml", "sample.yml", "sample.json"}
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "Icon\r"}
+#: As echem.metadata.MAX_SAMPLE_YAML_BYTES (this module stays light: no import of it).
+MAX_SAMPLE_YAML_BYTES = 65536
 _SERIES_LINE = re.compile(r"""^series:[ \t]*(["']?)([A-Za-z0-9._-]+)\1[ \t]*(?:#.*)?$""", re.M)
 
 
@@ -48,26 +52,37 @@ class Sample:
 
     @cached_property
     def series(self) -> str:
-        """The series for comparative figures: sample.yaml ``series``, else the id before ``_``.
+        """The series for comparative figures: sample.yaml ``series``, else the id before ``_``
+        (:func:`echem.names.default_series`).
 
         Read at DAG time: a plain top-level ``series: name`` line is read as text, and
-        the YAML is parsed only when ``series`` is written some other way.
+        the YAML is parsed only when ``series`` is written some other way. A sample.yaml that
+        cannot be read, or a series that is not a valid name (``..``, ``a/b``), gives the
+        default: the ingest stage refuses that sample.yaml with an error row, and the sample
+        is not analysed.
         """
         if self.sample_yaml is not None:
-            text = self.sample_yaml.read_text(encoding="utf-8-sig", errors="replace")
-            if "series" in text:
+            try:
+                with open(self.sample_yaml, "rb") as fh:
+                    text = fh.read(MAX_SAMPLE_YAML_BYTES + 1).decode("utf-8-sig", errors="replace")
+            except OSError:
+                text = ""  # unreadable: the ingest stage says so
+            if "series" in text and len(text) <= MAX_SAMPLE_YAML_BYTES and "*" not in text:
                 plain = _SERIES_LINE.search(text)
-                if plain:
-                    return plain.group(2)
-                import yaml
-
-                try:
-                    value = (yaml.safe_load(text) or {}).get("series")
-                except Exception:  # noqa: BLE001 - the ingest stage reports the bad YAML
-                    value = None
-                if isinstance(value, str) and SAMPLE_ID.match(value.strip()):
+                value = plain.group(2) if plain else self._parsed_series(text)
+                if isinstance(value, str) and name_problem(value.strip(), "series") is None:
                     return value.strip()
-        return self.id.split("_", 1)[0]
+        return default_series(self.id)
+
+    @staticmethod
+    def _parsed_series(text: str):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except Exception:  # noqa: BLE001 - the ingest stage reports the bad YAML
+            return None
+        return data.get("series") if isinstance(data, dict) else None
 
 
 @dataclass
@@ -82,37 +97,112 @@ def _is_ignored(path: Path | str) -> bool:
             or name in IGNORED_NAMES or name.lower().startswith("readme"))
 
 
-def _files_in(folder: str) -> dict[str, tuple[int, int]]:
-    """Every file below ``folder`` but ignored ones (also inside ignored folders): its path
-    relative to the folder (``/``-separated) and its (size, mtime_ns).
+def _reason(exc: OSError) -> str:
+    """An OSError as people read it: 'permission denied', 'too many levels of symbolic links'."""
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _shown(name: str) -> str:
+    """A file name for a message: control characters (a line break) escaped, not written out."""
+    return name.encode("unicode_escape").decode("ascii") if _CONTROL.search(name) else name
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _inside(path: str, *roots: str) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _kind(entry: os.DirEntry) -> tuple[str, str]:
+    """What a folder entry is, following symbolic links: ``("dir" | "file" | "other" |
+    "broken", detail)``; ``broken`` for a dangling link, a link loop or an entry that
+    cannot be looked at (detail says which)."""
+    try:
+        if entry.is_dir():
+            return "dir", ""
+        if entry.is_file():
+            return "file", ""
+    except OSError as exc:  # a link loop (ELOOP), permission denied on a link's target ...
+        return "broken", _reason(exc)
+    if entry.is_symlink():
+        try:
+            target = os.readlink(entry.path)
+        except OSError:
+            target = "?"
+        return "broken", f"a symbolic link to {target}, which does not exist"
+    return "other", ""
+
+
+def _files_in(folder: str, allowed: tuple[str, ...], problem) -> dict[str, tuple[int, int]] | None:
+    """The data files of a sample folder: path relative to the folder and (size, mtime_ns).
+
+    Only the folder's own files are read: a sub-folder, a dangling link, a link loop, a link
+    to a file outside ``allowed`` (the real paths of raw/ and of the sample folder), a name
+    with a control character or anything that is not a regular file gives an error row
+    through ``problem(file, message)`` and is not read. None when the folder cannot be listed.
 
     os.scandir, not pathlib: with thousands of samples at every DAG build the stat results
     it returns are reused for the inventory, and pathlib's parsing would cost more than
     the listing.
     """
     out: dict[str, tuple[int, int]] = {}
-    stack = [("", folder)]
-    while stack:
-        prefix, path = stack.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if _is_ignored(entry.name):
-                    continue
-                rel = prefix + entry.name
-                if entry.is_dir():
-                    stack.append((rel + "/", entry.path))
-                elif entry.is_file():
-                    st = entry.stat()
-                    out[rel] = (st.st_size, st.st_mtime_ns)
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        problem("", f"cannot list the sample folder {folder}: {_reason(exc)}; make it readable "
+                    "(chmod a+rx) for the account that runs the workflow")
+        return None
+    for entry in entries:
+        name, shown = entry.name, _shown(entry.name)
+        if name.startswith(".") or name in IGNORED_NAMES:
+            continue
+        kind, detail = _kind(entry)
+        if kind == "dir":
+            problem(name + "/", f"sub-folder {shown}/ is not read: a sample's files lie directly in its "
+                                "folder, and what a sub-folder holds (an old run, a copy, another sample's "
+                                "file) must not join the sample's fits. Move the files that belong to this "
+                                "sample up into its folder, others to their own sample folder, or the "
+                                "sub-folder out of raw/")
+            continue
+        if _is_ignored(name):
+            continue  # editor backups (cv.DTA~), Office lock files (~$...), read-me files
+        if kind == "broken":
+            problem(name, f"{shown}: {detail}; nothing read. Replace the link by the file or remove it")
+            continue
+        if kind == "other":
+            problem(name, f"{shown} is not a regular file (a pipe, socket or device): not read")
+            continue
+        if _CONTROL.search(name):
+            problem(name, f"the file name '{shown}' holds a control character (a line break, a tab): "
+                          "not read; rename the file")
+            continue
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not _inside(target, *allowed):
+                problem(name, f"{shown} is a symbolic link to {target}, outside raw/ and outside the "
+                              "sample folder: the link is not followed and the file not read. Copy the "
+                              "file into the sample folder, or link the whole sample folder instead")
+                continue
+        try:
+            st = entry.stat()
+        except OSError as exc:
+            problem(name, f"cannot read {shown}: {_reason(exc)}")
+            continue
+        out[name] = (st.st_size, st.st_mtime_ns)
     return out
 
 
 def discover(raw_dir: str | Path) -> Discovery:
     """List sample folders ``raw/<sample>/`` and their data files.
 
-    Problems (a folder name that is not a valid sample id, two folders differing only
-    in case, data files outside a sample folder, an empty sample folder) become error
-    rows; the affected folders are left out, the others go on.
+    Never raises for what raw/ holds: problems (a folder name that is not a valid sample id,
+    two folders differing only in case, data files outside a sample folder, an empty or
+    unreadable sample folder, a backup folder, sub-folders, dangling links, link loops, links
+    leaving raw/) become error rows; the affected folders or files are left out, the others
+    go on. A sample folder may be a symbolic link (to a lab's data share): it is followed,
+    and its files must lie in it (or in raw/).
     """
     raw = Path(raw_dir)
     samples: dict[str, Sample] = {}
@@ -125,21 +215,41 @@ def discover(raw_dir: str | Path) -> Discovery:
         problem("", str(raw), f"the raw data folder {raw} does not exist; create it with one "
                               "sub-folder per sample, or set raw_dir in config/config.yaml")
         return Discovery(samples, problems)
+    try:
+        with os.scandir(raw) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        problem("", str(raw), f"cannot list the raw data folder {raw}: {_reason(exc)}")
+        return Discovery(samples, problems)
+    raw_real = os.path.realpath(raw)
 
     folders = []
-    for entry in sorted(raw.iterdir()):
-        if _is_ignored(entry):
+    for entry in entries:
+        name, shown = entry.name, _shown(entry.name)
+        if name.startswith(".") or name in IGNORED_NAMES or name.lower().startswith("readme"):
             continue
-        if entry.is_file():
-            problem("", entry.name, f"{entry.name} lies directly in {raw}/; put data files in a "
-                                    f"sample folder, {raw}/<sample>/{entry.name}")
+        kind, detail = _kind(entry)
+        if kind == "file":
+            if not _is_ignored(name):
+                problem("", shown, f"{shown} lies directly in {raw}/; put data files in a "
+                                   f"sample folder, {raw}/<sample>/{shown}")
             continue
-        if not SAMPLE_ID.match(entry.name):
-            suggestion = re.sub(r"[^A-Za-z0-9._-]+", "_", entry.name).strip("_") or "sample1"
-            problem(entry.name, "", f"sample folder '{entry.name}' is not a valid sample id "
-                                    f"(letters, digits, '.', '_', '-'); rename it, e.g. to '{suggestion}'")
+        if kind == "broken":
+            problem(shown, "", f"{shown} in {raw}/: {detail}; nothing read. Replace the link or remove it")
             continue
-        folders.append(entry)
+        if kind == "other":
+            problem("", shown, f"{shown} in {raw}/ is not a regular file or folder: not read")
+            continue
+        if _is_ignored(name):
+            problem(shown, "", f"folder '{shown}' is skipped: its name marks a backup or temporary copy "
+                               "(ends with '~' or starts with '~$'). Rename it to a sample id to analyse "
+                               "it, or move it out of raw/")
+            continue
+        bad = name_problem(name)
+        if bad:
+            problem(shown, "", f"sample folder: {bad}; rename it, e.g. to '{suggest_name(name)}'")
+            continue
+        folders.append(Path(entry.path))
 
     by_lower: dict[str, list[Path]] = {}
     for folder in folders:
@@ -153,8 +263,12 @@ def discover(raw_dir: str | Path) -> Discovery:
             continue
         folder = group[0]
         sample = Sample(id=folder.name, folder=folder)
-        sample.stats = _files_in(str(folder))
-        for rel in sorted(sample.stats, key=lambda r: r.split("/")):
+        stats = _files_in(str(folder), (raw_real, os.path.realpath(folder)),
+                          lambda file, message, s=folder.name: problem(s, file, message))
+        if stats is None:
+            continue
+        sample.stats = stats
+        for rel in sorted(stats):
             if rel in METADATA_NAMES:
                 sample.sample_yaml = folder / rel
             else:

@@ -28,7 +28,7 @@ _MANIFEST_KEYS = ("reaction", "area_cm2", "reference_electrode", "pH", "file_tem
 
 def canonical_name(index: int, file: str) -> str:
     """A safe, unique file name for a raw file's canonical table."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", file).strip("_") or "file"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", file).strip("_")[:100] or "file"  # the index keeps it unique
     return f"{index:04d}_{stem}.parquet"
 
 
