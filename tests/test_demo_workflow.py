@@ -131,3 +131,39 @@ def test_html_report_is_one_offline_file(demo):
     assert len(html) > 100_000
     for name in ("PtMG_polarisation.png", "LLZO_arrhenius.png", "overpotentials.csv", "errors.csv"):
         assert name in html
+
+
+def _readme_cli_commands() -> list[str]:
+    """Every `.venv/bin/echem ...` line of the README's bash blocks (comments cut)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("#", 1)[0].strip() for block in re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+             for line in block.splitlines()]
+    return [line for line in lines if line.startswith(".venv/bin/echem ")]
+
+
+def test_readme_cli_commands_run_as_written(demo):
+    """report, audit, inspect and convert, exactly as the README shows them, in the demo's
+    project folder and with this venv's `echem` (a fresh venv under .ci/run)."""
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    commands = _readme_cli_commands()
+    assert {shlex.split(c)[1] for c in commands} >= {"report", "audit", "inspect", "convert"}, commands
+    work = demo.parent
+    echem_bin = Path(sys.executable).with_name("echem")
+    for command in commands:
+        argv = shlex.split(command)
+        proc = subprocess.run([str(echem_bin), *argv[1:]], cwd=work, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, (command, proc.stderr[-2000:])
+        assert "Traceback" not in proc.stderr, (command, proc.stderr[-2000:])
+        if argv[1] in ("audit", "inspect"):
+            assert proc.stdout.strip(), command
+        if argv[1] == "convert":
+            out = (work / argv[-1]).read_text(encoding="utf-8")
+            assert out.startswith("#") and "E_V" in out, out[:500]
+        if argv[1] == "report":
+            assert (work / "results" / "report" / "index.html").stat().st_size > 10_000
