@@ -79,7 +79,7 @@ def _series(v):
         raise MetadataError(f"series must be a non-empty name, got {v!r}")
     problem = name_problem(v.strip(), "series")
     if problem:
-        raise MetadataError(f"series: {problem}; a series names the folder of its figures, "
+        raise MetadataError(f"series {problem}; a series names the folder of its figures, "
                             "results/figures/<series>/: write a name such as 'PtMG'")
     return v.strip()
 

@@ -27,24 +27,30 @@ PERIODIC_REPEATS = 20
 _PERIODIC = re.compile(r"(.+?)\1{%d,}$" % (PERIODIC_REPEATS - 1))
 
 
-def name_problem(name: str, what: str = "sample id") -> str | None:
-    """Why ``name`` cannot be a sample id (or series name, ``what``), or None if it can."""
+def _shown(name: str) -> str:
+    """A name for a message: shortened when long, control characters (a line break) escaped."""
     shown = name if len(name) <= 60 else f"{name[:40]}...{name[-12:]}"
-    shown = shown.encode("unicode_escape").decode("ascii")  # a line break shows as \r, not as one
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: m.group(0).encode("unicode_escape").decode("ascii"), shown)
+
+
+def name_problem(name: str, what: str = "sample id") -> str | None:
+    """Why ``name`` cannot be a sample id (or series name, ``what``), or None if it can:
+    ``'<name>' is ...`` (a message goes on from there)."""
+    shown = _shown(name)
     if not name:
-        return f"the {what} is empty"
+        return f"'' is empty: not a valid {what}"
     if not NAME.fullmatch(name):
         return f"'{shown}' is not a valid {what} (letters, digits, '.', '_', '-' only)"
     if set(name) == {"."}:
         return f"'{shown}' is not a valid {what}: '.' and '..' name folders, not samples or series"
     if len(name) > MAX_NAME_LENGTH:
-        return (f"the {what} '{shown}' is {len(name)} characters long, longer than {MAX_NAME_LENGTH}: "
+        return (f"'{shown}' is {len(name)} characters long, too long for a {what} (at most {MAX_NAME_LENGTH}): "
                 "the files named after it would exceed the file system's limit of 255 bytes per name")
     periodic = _PERIODIC.search(name)
     if periodic:
         unit = periodic.group(1)
-        return (f"the {what} '{shown}' ends in '{unit}' repeated {len(periodic.group(0)) // len(unit)} times: "
-                "Snakemake refuses such names (it takes them for an endless recursion)")
+        return (f"'{shown}' ends in '{unit}' repeated {len(periodic.group(0)) // len(unit)} times: Snakemake "
+                f"refuses such a {what} (it takes it for an endless recursion)")
     return None
 
 

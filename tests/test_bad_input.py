@@ -8,6 +8,7 @@ the whole workflow in ``test_robustness_workflow.py``.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 
@@ -145,8 +146,65 @@ def test_text_no_reader_knows_lists_the_formats():
     with pytest.raises(UnknownFormatError) as info:
         read_bytes(b"weighed the electrode twice\nsee lab book p. 12\n", "notes.txt")
     msg = str(info.value)
-    assert "no reader recognises this file (starts with 'weighed the electrode twice')" in msg
+    assert "no reader recognises this file (text, 2 lines, no table of measurement columns)" in msg
+    assert "weighed" not in msg, "the content of a file no reader knows is never quoted"
     assert "biologic-mpt" in msg and "move it out of raw/" in msg
+
+
+@pytest.mark.parametrize("name", ["passwd", "notes.csv", "x.mpr", "data.txt"])
+def test_the_content_of_an_unrecognised_file_is_never_quoted(name):
+    """A file that is not data (a password file linked into raw/, a key) must not reach
+    errors.csv through the message that says no reader knows it."""
+    secret = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+    for content in (secret, b"token;secret-value-42\nsecond;line\n", b"alpha beta gamma\n"):
+        with pytest.raises(UnknownFormatError) as info:
+            read_bytes(content, name)
+        msg = str(info.value)
+        for word in ("root", "daemon", "secret", "token", "alpha"):
+            assert word not in msg, msg
+
+
+def test_every_other_frequency_negative_is_a_warning_not_twenty_spectra():
+    f = np.logspace(5, -1, 40)
+    z = 10 + 100 / (1 + 1j * 2 * np.pi * f * 1e-3)
+    f[1::2] *= -1
+    text = "freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + "".join(f"{a},{b.real},{-b.imag}\n" for a, b in zip(f, z))
+    m = read_bytes(text.encode(), "eis.csv")
+    assert m.meta["n_spectra"] == 1 and m.meta["rows"] == 20 and len(m.data) == 20
+    (warning,) = m.meta["warnings"]
+    assert warning.startswith("20 of 40 points have a negative frequency and were left out (50 %")
+    with pytest.raises(ReaderError, match="every frequency is negative"):
+        read_bytes(text.replace("\n1", "\n-1").encode(), "eis.csv") if False else \
+            read_bytes(("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + "".join(
+                f"{-abs(a)},{b.real},{-b.imag}\n" for a, b in zip(f, z))).encode(), "eis.csv")
+
+
+def test_a_file_that_cannot_be_read_says_so(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / "lsv.mpt"
+    path.write_text("x")
+    real = Path.read_bytes
+
+    def denied(self):
+        if self.name == "lsv.mpt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ReaderError) as info:
+        read(path)
+    assert str(info.value) == ("cannot read lsv.mpt: permission denied; make it readable (chmod a+r) "
+                               "for the account that runs the workflow")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode (chmod 000 denies nothing)")
+def test_a_chmod_000_file_says_permission_denied(tmp_path):
+    path = tmp_path / "lsv.mpt"
+    path.write_text("x")
+    path.chmod(0)
+    with pytest.raises(ReaderError, match="cannot read lsv.mpt: permission denied"):
+        read(path)
 
 
 # ----------------------------------------------------------------------------- encodings

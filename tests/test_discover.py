@@ -126,7 +126,7 @@ def test_a_linked_sample_folder_is_followed_but_its_files_stay_inside_it(tmp_pat
 
 
 @pytest.mark.parametrize("name, words", [
-    ("S_" + "x" * 253, ("255 characters long, longer than 100", "rename it")),
+    ("S_" + "x" * 253, ("255 characters long, too long for a sample id (at most 100)", "rename it")),
     ("ok_" + "a" * 30, ("ends in 'a' repeated 30 times", "Snakemake refuses")),
     ("ab" * 25, ("ends in 'ab' repeated 25 times",)),
     ("Icon\rx", ("not a valid sample id", "\\r", "rename it, e.g. to 'Icon_x'")),
@@ -188,7 +188,7 @@ def test_a_series_that_is_not_a_name_is_never_a_path(tmp_path, text):
 
     (tmp_path / "sample.yaml").write_text(text)
     assert Sample(id="S_1", folder=tmp_path, sample_yaml=tmp_path / "sample.yaml").series == "S"
-    with pytest.raises(MetadataError, match="series: .*a series names the folder of its figures"):
+    with pytest.raises(MetadataError, match="series '.*' .*; a series names the folder of its figures"):
         load_sample_yaml(tmp_path / "sample.yaml")
 
 

@@ -110,13 +110,6 @@ def find_reader(raw: bytes, name: str) -> ModuleType | None:
     return None
 
 
-def _first_line(raw: bytes) -> str:
-    if is_binary(raw):
-        return "<binary data>"
-    text = decode(raw[:512]).strip().splitlines()
-    return text[0][:80] if text else ""
-
-
 def read(path: str | Path) -> Measurement:
     """Read one potentiostat export into a canonical :class:`Measurement`.
 
@@ -133,7 +126,13 @@ def read(path: str | Path) -> Measurement:
     measurement = _read_long_file(path)
     if isinstance(measurement, Measurement):
         return measurement
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise ReaderError(f"cannot read {path.name}: permission denied; make it readable (chmod a+r) for "
+                          "the account that runs the workflow") from None
+    except OSError as exc:
+        raise ReaderError(f"cannot read {path.name}: {(exc.strerror or type(exc).__name__).lower()}") from None
     try:  # the long-file reader declined (measurement False): not asked again
         return _read_bytes(raw, path.name, str(path), long=measurement is None)
     finally:
@@ -207,7 +206,7 @@ def _read_bytes(raw: bytes, name: str, source: str | None, long: bool = True) ->
                 "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', or move it out of raw/"
             )
         raise UnknownFormatError(
-            f"{name}: no reader recognises this file (starts with {_first_line(raw)!r}); "
+            f"{name}: no reader recognises this file ({_describe(raw)}); "
             f"supported formats: {supported}. Export it in one of these, or as CSV with "
             "headers such as 'E/V,I/A' or 'freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm', "
             "or move it out of raw/ if it is not data"
@@ -355,6 +354,15 @@ _KNOWN_EXTENSIONS = {
 }
 
 
+def _describe(raw: bytes) -> str:
+    """What a file no reader knows holds, without quoting it (it may not be data at all:
+    whatever it says must not end up in errors.csv)."""
+    if is_binary(raw):
+        return f"{len(raw):,} bytes of binary data"
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    return f"text, {lines:,} line{'s' if lines != 1 else ''}, no table of measurement columns"
+
+
 def _damaged_known_type(raw: bytes, name: str) -> str | None:
     """A message for a file whose extension names a data format its content is not.
 
@@ -368,7 +376,7 @@ def _damaged_known_type(raw: bytes, name: str) -> str | None:
     binary = is_binary(raw)
     if kind == "text" and not binary:
         return None  # text no reader knows: the generic message lists the formats
-    content = "binary data" if binary else f"text starting {_first_line(raw)!r}"
+    content = "binary data" if binary else "text"
     return (
         f"{name}: the name says {what} but the content is {content} that no reader recognises; "
         "the file is damaged (a failed copy or download) or mis-named. Copy or export it again "
@@ -434,17 +442,41 @@ def _finish(m: Measurement, module: ModuleType, name: str, source: str | None, s
     if {"freq_Hz", "Z_re_ohm", "Z_im_ohm"} <= set(data.columns):
         data = _impedance_rows(data, meta, name)
     elif "freq_Hz" in data.columns:
+        data = _without_negative_frequencies(data, meta, name)
         freq = data["freq_Hz"].to_numpy(float)
         if np.any(freq[np.isfinite(freq)] <= 0):
             dropped = int(np.sum(freq[np.isfinite(freq)] <= 0))
             data = data[~(data["freq_Hz"] <= 0)].reset_index(drop=True)
-            meta["rows_dropped"] = {"frequency <= 0 (not an impedance point)": dropped}
+            meta["rows_dropped"] = {**(meta.get("rows_dropped") or {}),
+                                    "frequency <= 0 (not an impedance point)": dropped}
             meta["rows"] = int(len(data))
             if data.empty:
                 raise EmptyDataError(f"{name}: no impedance point has a frequency above 0 Hz; "
                                      "re-export the spectrum with its frequency column")
     _check_numbers(data, name)
     return Measurement(data=data, meta=meta)
+
+
+def _without_negative_frequencies(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
+    """Rows with a negative frequency left out, with a warning: no instrument writes one, so
+    they are damage (or a sign in the wrong column), not the frequency-0 rows of other
+    techniques that separate sweeps. Left in, every other point negative made each
+    remaining point a spectrum of its own."""
+    freq = data["freq_Hz"].to_numpy(float)
+    negative = np.isfinite(freq) & (freq < 0)
+    n = int(negative.sum())
+    if not n:
+        return data
+    total = int(np.isfinite(freq).sum())
+    meta["rows_dropped"] = {**(meta.get("rows_dropped") or {}), "frequency < 0 (damaged row)": n}
+    if n == total:
+        raise ReaderError(f"{name}: every frequency is negative; the frequency column is damaged or "
+                          "holds a sign it should not. Re-export the spectrum from the instrument software")
+    _warn(meta, f"{n} of {total} points have a negative frequency and were left out ({100 * n / total:.0f} % "
+                "of the spectrum): the file is damaged or edited; check it against the instrument's own export")
+    data = data[~negative].reset_index(drop=True)
+    meta["rows"] = int(len(data))
+    return data
 
 
 def _impedance_rows(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
@@ -456,6 +488,7 @@ def _impedance_rows(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
     (the file's own numbers when they tell the sweeps apart); it is added when the file
     holds several spectra and had no such column. ``meta["n_spectra"]`` is always set.
     """
+    data = _without_negative_frequencies(data, meta, name)
     freq = data["freq_Hz"].to_numpy(float)
     cycle = data["cycle"].to_numpy() if "cycle" in data.columns else None
     if meta.get("canonical_csv"):
@@ -474,7 +507,7 @@ def _impedance_rows(data: pd.DataFrame, meta: dict, name: str) -> pd.DataFrame:
             _check_numbers(data, name)  # a NaN frequency is damage, refused there
         data = data[keep].reset_index(drop=True)
         spectra = spectra[keep]
-        meta["rows_dropped"] = {"frequency <= 0 (not an impedance point)": dropped}
+        meta["rows_dropped"] = {**(meta.get("rows_dropped") or {}), "frequency <= 0 (not an impedance point)": dropped}
         meta["rows"] = int(len(data))
         if data.empty:
             raise EmptyDataError(f"{name}: no impedance point has a frequency above 0 Hz; "

@@ -776,7 +776,8 @@ def parse(raw: bytes, name: str) -> Measurement:
         raise ReaderError(f"{name}: canonical CSV has non-canonical columns {ignored}; it was edited")
     if not canonical and not _useful(roles):
         raise UnknownFormatError(
-            f"{name}: columns {table.columns!r} name no potential, current or impedance quantity we know; "
+            f"{name}: the {len(table.columns)} column names of line {table.column_line + 1} name no potential, "
+            "current or impedance quantity we know; "
             "name them e.g. 'time/s, E/V, I/A' or 'freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm' (units after a slash)"
         )
     if ignored:

@@ -102,12 +102,12 @@ def _reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _shown(name: str) -> str:
     """A file name for a message: control characters (a line break) escaped, not written out."""
-    return name.encode("unicode_escape").decode("ascii") if _CONTROL.search(name) else name
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), name)
 
 
 def _inside(path: str, *roots: str) -> bool:
@@ -247,7 +247,7 @@ def discover(raw_dir: str | Path) -> Discovery:
             continue
         bad = name_problem(name)
         if bad:
-            problem(shown, "", f"sample folder: {bad}; rename it, e.g. to '{suggest_name(name)}'")
+            problem(shown, "", f"sample folder {bad}; rename it, e.g. to '{suggest_name(name)}'")
             continue
         folders.append(Path(entry.path))
 
