@@ -12,6 +12,7 @@ from snakemake.utils import validate
 from echem.workflow.collect import strict_check
 from echem.workflow.config_cli import coerce_booleans
 from echem.workflow.discover import discover, sample_figure_formats
+from echem.workflow.faults import run_job
 from echem.workflow.workers import WorkerPool
 
 # `--config strict=true` arrives as the string "true": read it as the schema's boolean
@@ -119,6 +120,9 @@ def get_final_output():
 
 
 # ----------------------------------------------------------------------------- running a job
+# A sample's stage job never fails: if its worker dies (killed, out of memory) or the call
+# raises, run_job writes the stage's outputs empty with an error row saying so, and the
+# collection goes on with every sample (echem/workflow/faults.py).
 
 POOL = WorkerPool(lambda: workflow.cores)
 
@@ -135,10 +139,12 @@ def paths(named):
 
 def run_ingest(wildcards, params, output, log):
     sample = DISCOVERY.samples[wildcards.sample]
-    call("echem.workflow.ingest:ingest_sample", sample=wildcards.sample, folder=str(sample.folder),
-         files=list(sample.files), sample_yaml=str(sample.sample_yaml) if sample.sample_yaml else None,
-         defaults=dict(params.defaults), out_dir=str(RES / "samples" / wildcards.sample),
-         log_path=str(log[0]), errors_path=side_outputs("ingest", wildcards.sample)["errors"])
+    errors = side_outputs("ingest", wildcards.sample)["errors"]
+    kwargs = dict(sample=wildcards.sample, folder=str(sample.folder), files=list(sample.files),
+                  sample_yaml=str(sample.sample_yaml) if sample.sample_yaml else None,
+                  defaults=dict(params.defaults), out_dir=str(RES / "samples" / wildcards.sample),
+                  log_path=str(log[0]), errors_path=errors)
+    run_job(POOL, "echem.workflow.ingest:ingest_sample", kwargs, "ingest", wildcards.sample, errors)
 
 
 def run_stage(target, wildcards, input, params, output, log):
@@ -148,9 +154,10 @@ def run_stage(target, wildcards, input, params, output, log):
     ingest record every stage reads from the sample folder) are passed by name."""
     stage = target.split(":")[0].rsplit(".", 1)[-1]
     inputs = {key: value for key, value in paths(input).items() if key != "record"}
-    call(target, sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
-         formats=list(SAMPLE_FORMATS), outputs={**side_outputs(stage, wildcards.sample), **paths(output)},
-         log_path=str(log[0]), **inputs)
+    side = side_outputs(stage, wildcards.sample)
+    kwargs = dict(sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
+                  formats=list(SAMPLE_FORMATS), outputs={**side, **paths(output)}, log_path=str(log[0]), **inputs)
+    run_job(POOL, target, kwargs, stage, wildcards.sample, side["errors"])
 
 
 def run_series_figures(wildcards, params, output, log):

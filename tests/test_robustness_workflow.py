@@ -4,9 +4,10 @@ One run (module scope) over every kind of bad input labs produce, beside good sa
 each bad file gives exactly ONE row in results/tables/errors.csv that says what is wrong
 and what to do; every good sample gets complete results; raw/ is not touched (same
 bytes before and after); the run exits 0 (the default profile keeps going) unless
-strict mode is asked for. A run killed with SIGKILL leaves no half-written table, and
-the re-run (after ``--unlock``) reproduces the uninterrupted run's tables; a second run
-on the same folder while one is going is refused with Snakemake's lock message.
+strict mode is asked for. A run killed with SIGKILL (the Snakemake process alone) leaves
+no worker process and no half-written table, and the re-run (after ``--unlock``)
+reproduces the uninterrupted run's tables; a second run on the same folder while one is
+going is refused with Snakemake's lock message, before any worker starts.
 """
 
 from __future__ import annotations
@@ -353,22 +354,63 @@ def sorted_table(work: Path, name: str) -> pd.DataFrame:
     return df.sort_values(keys).reset_index(drop=True)
 
 
+def session_processes(sid: int) -> list[int]:
+    """The live processes of session ``sid`` (Snakemake started with start_new_session: its
+    forkserver, workers and resource tracker are in its session)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] not in (b"Z", b"X"):
+            pids.append(int(entry))
+    return pids
+
+
+def refused_run(work: Path) -> subprocess.CompletedProcess:
+    """A second run on a locked folder, watched: how long it takes and whether it started
+    any process (a worker pool started before the lock is checked would)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(snakemake_cmd(work), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    children = set()
+    while proc.poll() is None and time.perf_counter() - t0 < 300:
+        children |= set(session_processes(proc.pid)) - {proc.pid}
+        time.sleep(0.05)
+    stdout, stderr = proc.communicate(timeout=60)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    done.seconds, done.children = time.perf_counter() - t0, children
+    return done
+
+
 @pytest.fixture(scope="module")
 def killed_and_rerun(project, tmp_path_factory):
     """The same raw/ in a fresh folder: a run killed mid-way, then the re-runs."""
     work = tmp_path_factory.mktemp("killed")
     shutil.copytree(project["raw"], work / "raw")
     out = {"work": work}
-    proc = subprocess.Popen(snakemake_cmd(work), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(snakemake_cmd(work), cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         samples = work / "results" / "samples"
         started = wait_for(lambda: len(list(samples.glob("*/ingest.json"))) >= 4, timeout=300)
         out["finished_before_kill"] = proc.poll() is not None
         time.sleep(1.0)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        out["processes_before_kill"] = session_processes(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)  # Snakemake only, as `kill -9 <pid>` does: not its workers
         proc.wait(timeout=60)
+        wait_for(lambda: not session_processes(proc.pid), timeout=10, every=0.2)
+        out["left_after_kill"] = session_processes(proc.pid)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        for pid in session_processes(proc.pid):  # whatever survived must not disturb the re-run
+            os.kill(pid, signal.SIGKILL)
     out["started"] = started
     out["tables_missing"] = not (work / "results" / "tables" / "errors.csv").exists()
     out["half_written"] = contract_tables_parse(work / "results")
@@ -380,7 +422,7 @@ def killed_and_rerun(project, tmp_path_factory):
     try:
         locks = work / ".snakemake" / "locks"
         out["locked"] = wait_for(lambda: locks.is_dir() and any(locks.iterdir()), timeout=120)
-        out["second"] = snakemake(work) if out["locked"] and rerun.poll() is None else None
+        out["second"] = refused_run(work) if out["locked"] and rerun.poll() is None else None
         out["rerun_log"], _ = rerun.communicate(timeout=900)
     finally:
         if rerun.poll() is None:
@@ -392,6 +434,15 @@ def killed_and_rerun(project, tmp_path_factory):
 def test_killed_run_was_really_interrupted(killed_and_rerun):
     k = killed_and_rerun
     assert k["started"] and not k["finished_before_kill"] and k["tables_missing"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_snakemake_leaves_no_worker_behind(killed_and_rerun):
+    """`kill -9` of the Snakemake process alone: its worker processes (and their forkserver)
+    follow it within seconds (echem.workflow.workers: PR_SET_PDEATHSIG and a watchdog)."""
+    k = killed_and_rerun
+    assert len(k["processes_before_kill"]) >= 3, "the run had no workers yet when it was killed"
+    assert k["left_after_kill"] == [], f"processes of the killed run still alive: {k['left_after_kill']}"
 
 
 def test_killed_run_leaves_no_half_written_table(killed_and_rerun):
@@ -413,6 +464,10 @@ def test_second_concurrent_run_is_refused(killed_and_rerun):
     assert second.returncode != 0
     assert "Directory cannot be locked" in log
     assert "no other Snakemake process is trying to create the same files" in log.replace("\n", " ")
+    # refused before any worker starts (the pool starts at onstart, after the lock): it costs
+    # the parse and the DAG only (README, "Bad input")
+    assert not second.children, f"the refused run started processes: {second.children}"
+    assert second.seconds < 60, second.seconds
 
 
 def test_rerun_completes_and_equals_the_uninterrupted_run(killed_and_rerun, project):

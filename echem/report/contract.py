@@ -137,8 +137,10 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "flags": ("", _FLAGS),
     }),
     "errors": ("one row per input or fit that failed", {
-        "sample": ("", "sample id (`all` for problems of the run)"), "file": ("", "the file, if one"),
-        "stage": ("", "ingest, eis, lsv, tafel, ecsa, arrhenius, stability"),
+        "sample": ("", "sample id, or the folder's name in raw/ (empty for a file lying directly in raw/)"),
+        "file": ("", "the file, if one (`<name>/` for a sub-folder)"),
+        "stage": ("", "discover (what raw/ holds: names, links, sub-folders, unreadable folders), ingest, eis, "
+                      "lsv, tafel, ecsa, arrhenius, stability"),
         "error": ("", "what is wrong and what to do"),
     }),
     "warnings": ("one row per result that was produced but deserves a look", {

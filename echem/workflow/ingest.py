@@ -207,6 +207,11 @@ class IngestedSample:
         return [f for f in self.files if f.technique in techniques]
 
 
+#: True while a stage runs without the sample's data (:mod:`echem.workflow.faults`: its job's
+#: worker died): :func:`load_ingested` then gives no files, and the stage writes its outputs empty.
+NO_FILES = False
+
+
 def load_ingested(sample_dir: str | Path) -> IngestedSample:
     """Read what :func:`ingest_sample` wrote (only files that were read successfully)."""
     sample_dir = Path(sample_dir)
@@ -215,7 +220,7 @@ def load_ingested(sample_dir: str | Path) -> IngestedSample:
         FileRecord(file=r["file"], technique=r.get("technique"), meta=r.get("meta", {}),
                    resolved=r.get("resolved", {}), sources=r.get("sources", {}),
                    canonical=sample_dir / r["canonical"])
-        for r in info["files"] if r.get("status") == "ok"
+        for r in info["files"] if r.get("status") == "ok" and not NO_FILES
     ]
     return IngestedSample(sample=info["sample"], metadata=info["metadata"],
                           metadata_sources=info["metadata_sources"],
