@@ -285,7 +285,8 @@ def load_sample_yaml(path: str | Path) -> dict[str, Any]:
         raise MetadataError(f"{path.name}: not UTF-8 text (byte {exc.start} cannot be read); "
                             "save it as UTF-8 in the editor") from None
     except OSError as exc:
-        raise MetadataError(f"{path.name}: cannot be read ({exc.strerror or exc}); check its permissions") from None
+        raise MetadataError(f"{path.name}: cannot be read ({(exc.strerror or str(exc)).lower()}); check its "
+                            "permissions") from None
     try:
         raw = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

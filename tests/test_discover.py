@@ -163,18 +163,26 @@ def test_an_unreadable_sample_folder_is_a_row_and_the_others_go_on(tmp_path, mon
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
                     reason="root reads a folder and a file whatever their mode (chmod 000 denies nothing)")
-def test_chmod_000_folder_and_sample_yaml(tmp_path):
+def test_chmod_000_folder_sample_yaml_and_file(tmp_path):
+    """Unreadable inputs are rows at discovery: Snakemake checksums a job's inputs and would
+    stop the run on one it cannot read."""
     raw = tmp_path / "raw"
     locked = _sample(raw, "locked")
     yml = _sample(raw, "S_yaml", ("lsv.mpt", "sample.yaml"))
     (yml / "sample.yaml").write_text("series: Other\n")
     (yml / "sample.yaml").chmod(0)
     locked.chmod(0)
+    nofile = _sample(raw, "S_file", ("lsv.mpt", "cv.mpt"))
+    (nofile / "cv.mpt").chmod(0)
     try:
         d = discover(raw)
-        assert sorted(d.samples) == ["S_yaml"]
-        assert d.samples["S_yaml"].series == "S"   # unreadable: the default (ingest reports the file)
-        assert "permission denied" in d.problems[0]["error"]
+        assert sorted(d.samples) == ["S_file"]       # an unreadable sample.yaml: not analysed at all
+        assert d.samples["S_file"].files == ["lsv.mpt"]
+        rows = {(p["sample"], p["file"]): p["error"] for p in d.problems}
+        assert "cannot list the sample folder" in rows[("locked", "")]
+        assert "cannot read sample.yaml: permission denied; the sample is not analysed" in rows[("S_yaml", "sample.yaml")]
+        assert "cannot read cv.mpt: permission denied" in rows[("S_file", "cv.mpt")]
+        assert Sample(id="S_yaml", folder=yml, sample_yaml=yml / "sample.yaml").series == "S"
     finally:
         locked.chmod(0o755)
 

@@ -64,8 +64,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 #: Only where chmod denies reading (not as root).
 UNREADABLE: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("H_nofolder", ""): ("discover", ("cannot list the sample folder", "permission denied")),
-    ("H_noyaml", "sample.yaml"): ("ingest", ("cannot be read (permission denied)", "skipped until it is fixed")),
-    ("H_nofile", "lsv_5mVs.csv"): ("ingest", ("cannot read lsv_5mVs.csv: permission denied",)),
+    ("H_noyaml", "sample.yaml"): ("discover", ("cannot read sample.yaml: permission denied",
+                                               "the sample is not analysed until it can be read")),
+    ("H_nofile", "lsv_5mVs.csv"): ("discover", ("cannot read lsv_5mVs.csv: permission denied", "chmod a+r")),
 }
 GOOD = ("Pd_good", "Lab_share", CRASH, "H_crossings")   # samples with overpotentials
 
@@ -203,10 +204,16 @@ def test_one_error_row_per_hostile_input(hostile):
 
 
 def test_unreadable_input_sub_cases(hostile):
+    """(To run them as root: ``unshare --user --map-user=1000 --map-group=1000 .venv/bin/python -m pytest ...``.)"""
     if ROOT_USER:
         pytest.skip("running as root: chmod 000 denies root nothing, so unreadable files cannot be made")
     errors = table(hostile, "errors")
     assert not errors["error"].str.contains("internal error").any()
+    over = table(hostile, "overpotentials")
+    assert "H_noyaml" not in set(over["sample"])      # never analysed on the config's defaults
+    assert not (hostile["work"] / "results" / "samples" / "H_noyaml").exists()
+    eis = table(hostile, "eis")
+    assert "H_nofile" in set(eis["sample"])           # its readable files are analysed
 
 
 def test_nothing_outside_raw_is_read_or_quoted(hostile):

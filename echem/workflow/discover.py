@@ -139,8 +139,10 @@ def _files_in(folder: str, allowed: tuple[str, ...], problem) -> dict[str, tuple
 
     Only the folder's own files are read: a sub-folder, a dangling link, a link loop, a link
     to a file outside ``allowed`` (the real paths of raw/ and of the sample folder), a name
-    with a control character or anything that is not a regular file gives an error row
-    through ``problem(file, message)`` and is not read. None when the folder cannot be listed.
+    with a control character, a file this process may not read or anything that is not a
+    regular file gives an error row through ``problem(file, message)`` and is not read. None
+    when the folder cannot be listed or its sample.yaml cannot be read (the sample is then
+    not analysed at all).
 
     os.scandir, not pathlib: with thousands of samples at every DAG build the stat results
     it returns are reused for the inventory, and pathlib's parsing would cost more than
@@ -189,6 +191,15 @@ def _files_in(folder: str, allowed: tuple[str, ...], problem) -> dict[str, tuple
             st = entry.stat()
         except OSError as exc:
             problem(name, f"cannot read {shown}: {_reason(exc)}")
+            continue
+        if not os.access(entry.path, os.R_OK):
+            # not an input Snakemake could checksum either: it would stop the whole run
+            if name in METADATA_NAMES:
+                problem(name, f"cannot read {shown}: permission denied; the sample is not analysed until it "
+                              "can be read (chmod a+r) by the account that runs the workflow")
+                return None
+            problem(name, f"cannot read {shown}: permission denied; make it readable (chmod a+r) for the "
+                          "account that runs the workflow")
             continue
         out[name] = (st.st_size, st.st_mtime_ns)
     return out
