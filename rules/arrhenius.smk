@@ -12,6 +12,7 @@ rule arrhenius:
     params:
         settings=config["arrhenius"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("arrhenius"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/arrhenius/{sample}.log",
     benchmark:

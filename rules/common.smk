@@ -12,7 +12,7 @@ from snakemake.utils import validate
 from echem.workflow.collect import strict_check
 from echem.workflow.config_cli import coerce_booleans
 from echem.workflow.discover import discover, sample_figure_formats
-from echem.workflow.faults import run_job
+from echem.workflow.faults import retry_tokens, run_job
 from echem.workflow.workers import WorkerPool
 
 # `--config strict=true` arrives as the string "true": read it as the schema's boolean
@@ -122,9 +122,22 @@ def get_final_output():
 # ----------------------------------------------------------------------------- running a job
 # A sample's stage job never fails: if its worker dies (killed, out of memory) or the call
 # raises, run_job writes the stage's outputs empty with an error row saying so, and the
-# collection goes on with every sample (echem/workflow/faults.py).
+# collection goes on with every sample; a new token in results/retry/<stage>/<sample>, a
+# param of the stage's rule (retry), makes the next run do the job again
+# (echem/workflow/faults.py).
 
 POOL = WorkerPool(lambda: workflow.cores)
+RETRY = retry_tokens(str(RES), STAGES)
+
+
+def retry(stage):
+    """The stage rules' ``retry`` param: the token of the sample's last failed job of the stage
+    (empty if none); a new failure changes it, and Snakemake re-runs a job whose params changed."""
+    return lambda wildcards: RETRY.get(stage, {}).get(wildcards.sample, "")
+
+
+def retry_path(stage, sample):
+    return str(RES / "retry" / stage / sample)
 
 
 def call(target, **kwargs):
@@ -144,7 +157,8 @@ def run_ingest(wildcards, params, output, log):
                   sample_yaml=str(sample.sample_yaml) if sample.sample_yaml else None,
                   defaults=dict(params.defaults), out_dir=str(RES / "samples" / wildcards.sample),
                   log_path=str(log[0]), errors_path=errors)
-    run_job(POOL, "echem.workflow.ingest:ingest_sample", kwargs, "ingest", wildcards.sample, errors)
+    run_job(POOL, "echem.workflow.ingest:ingest_sample", kwargs, "ingest", wildcards.sample, errors,
+            retry_path("ingest", wildcards.sample))
 
 
 def run_stage(target, wildcards, input, params, output, log):
@@ -157,7 +171,7 @@ def run_stage(target, wildcards, input, params, output, log):
     side = side_outputs(stage, wildcards.sample)
     kwargs = dict(sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
                   formats=list(SAMPLE_FORMATS), outputs={**side, **paths(output)}, log_path=str(log[0]), **inputs)
-    run_job(POOL, target, kwargs, stage, wildcards.sample, side["errors"])
+    run_job(POOL, target, kwargs, stage, wildcards.sample, side["errors"], retry_path(stage, wildcards.sample))
 
 
 def run_series_figures(wildcards, params, output, log):

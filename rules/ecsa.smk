@@ -12,6 +12,7 @@ rule ecsa:
     params:
         settings=config["ecsa"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("ecsa"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/ecsa/{sample}.log",
     benchmark:

@@ -12,6 +12,7 @@ rule eis:
     params:
         settings=config["eis"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("eis"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/eis/{sample}.log",
     benchmark:

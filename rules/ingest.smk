@@ -12,6 +12,7 @@ rule ingest:
         record=RES / "samples/{sample}/ingest.json",
     params:
         defaults=config["defaults"],
+        retry=retry("ingest"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/ingest/{sample}.log",
     benchmark:

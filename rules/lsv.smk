@@ -12,6 +12,7 @@ rule lsv:
     params:
         settings=config["lsv"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("lsv"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/lsv/{sample}.log",
     benchmark:

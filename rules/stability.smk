@@ -14,6 +14,7 @@ rule stability:
     params:
         settings=config["stability"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("stability"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/stability/{sample}.log",
     benchmark:

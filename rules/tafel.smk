@@ -12,6 +12,7 @@ rule tafel:
     params:
         settings=config["tafel"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
+        retry=retry("tafel"),  # changes when the job failed last time: the next run does it again
     log:
         RES / "logs/tafel/{sample}.log",
     benchmark:

@@ -279,3 +279,20 @@ def test_half_the_frequencies_negative_is_a_warning(hostile):
 
 def test_raw_is_not_touched(hostile):
     assert hashes(hostile["raw"]) == hostile["before"]
+
+
+def test_the_next_run_tries_the_crashed_job_again(hostile):
+    """Last (it re-runs the folder): without the fault, the next run redoes the crashed sample's
+    EIS job and what reads it, and nothing else (results/retry/<stage>/<sample>, faults.py)."""
+    work = hostile["work"]
+    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
+    run = subprocess.run(snakemake_cmd(work), capture_output=True, text=True, cwd=work, timeout=900, env=env)
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-5000:]
+    ran = {line.split()[1].rstrip(":") for line in log.splitlines() if line.startswith("localrule ")}
+    assert {"eis", "lsv", "tafel", "ecsa", "collect_errors"} <= ran and "ingest" not in ran, ran
+    assert f"wildcards: sample={CRASH}" in log and "wildcards: sample=Pd_good" not in log
+    assert CRASH in set(table(hostile, "eis")["sample"])
+    assert CRASH not in set(table(hostile, "errors")["sample"])
+    again = subprocess.run(snakemake_cmd(work), capture_output=True, text=True, cwd=work, timeout=900, env=env)
+    assert "Nothing to be done" in again.stdout + again.stderr, "the retry must happen once, not every run"

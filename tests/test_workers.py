@@ -14,7 +14,7 @@ import time
 import pandas as pd
 import pytest
 
-from echem.workflow.faults import run_job
+from echem.workflow.faults import retry_tokens, run_job
 from echem.workflow.workers import WorkerDied, WorkerPool, exit_reason
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forkserver workers and /proc: Linux")
@@ -91,7 +91,14 @@ def test_run_job_writes_empty_outputs_and_an_error_row_when_the_worker_dies(pool
     errors, table, log = tmp_path / "errors" / "eis.csv", tmp_path / "eis.csv", tmp_path / "eis.log"
     errors.parent.mkdir()
     run_job(pool, "test_workers:_write_outputs",
-            {"errors_path": str(errors), "table": str(table), "log_path": str(log)}, "eis", "S1", str(errors))
+            {"errors_path": str(errors), "table": str(table), "log_path": str(log)}, "eis", "S1", str(errors),
+            str(tmp_path / "retry" / "eis" / "S1"))
+    tokens = retry_tokens(str(tmp_path), ["ingest", "eis"])
+    assert list(tokens) == ["eis"] and list(tokens["eis"]) == ["S1"]   # the next run does the job again
+    run_job(pool, "test_workers:_write_outputs",
+            {"errors_path": str(errors), "table": str(table), "log_path": str(log)}, "eis", "S1", str(errors),
+            str(tmp_path / "retry" / "eis" / "S1"))
+    assert retry_tokens(str(tmp_path), ["eis"])["eis"]["S1"] != tokens["eis"]["S1"]   # a new failure, a new token
     assert list(pd.read_csv(table).columns)[:2] == ["sample", "file"]
     rows = pd.read_csv(errors, dtype=str).fillna("")
     assert len(rows) == 1
