@@ -196,6 +196,8 @@ def markdown() -> str:
         "`drt/<file>.drt.csv` (each spectrum's distribution of relaxation times: `tau_s, f_Hz, gamma_ohm, "
         "gamma_err_ohm`, γ in Ω per unit ln τ) |",
         "| `logs/<stage>/` | one log per job |",
+        "| `retry/<stage>/<sample>` | a token left by a job that crashed (its outputs were written empty, "
+        "with an error row): the next run does that job again |",
         "",
         "## Column names carry their unit",
         "",
