@@ -126,7 +126,9 @@ def get_final_output():
 # param of the stage's rule (retry), makes the next run do the job again
 # (echem/workflow/faults.py).
 
-POOL = WorkerPool(lambda: workflow.cores)
+# As many workers as the run's --cores (in a SLURM job: the CPUs it was given,
+# profiles/slurm); one where no --cores is given.
+POOL = WorkerPool(lambda: workflow.resource_settings.cores)
 RETRY = retry_tokens(str(RES), STAGES)
 
 
@@ -195,7 +197,8 @@ def finish_run():
 # Warm the workers as the jobs start (a run with nothing to do starts none), and stop them
 # at the end; the one place where a run ends, for the summary too.
 onstart:
-    POOL.warm()
+    if workflow.local_exec:  # jobs run here, not on a cluster
+        POOL.warm()
 
 
 onsuccess:
