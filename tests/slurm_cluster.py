@@ -44,8 +44,13 @@ class ClusterError(RuntimeError):
     """The cluster could not be stood up (the message says which daemon and shows its log)."""
 
 
+def which(name: str) -> str | None:
+    """The binary's path; the daemons live in /usr/sbin, which a non-login PATH may lack."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+
+
 def missing_binaries() -> list[str]:
-    return [name for name in BINARIES if shutil.which(name) is None]
+    return [name for name in BINARIES if which(name) is None]
 
 
 def install_packages() -> None:
@@ -103,7 +108,7 @@ class SlurmCluster:
         (self.root / "munge").chmod(0o700)
         key = self.root / "munge" / "munge.key"
         if not key.exists():
-            subprocess.run(["mungekey", "--create", "--keyfile", str(key)], check=True, capture_output=True)
+            subprocess.run([which("mungekey"), "--create", "--keyfile", str(key)], check=True, capture_output=True)
         key.chmod(0o400)
         host = socket.gethostname().split(".")[0]  # slurmctld compares its short host name
         self.conf.write_text("\n".join([
@@ -183,7 +188,7 @@ class SlurmCluster:
             raise ClusterError(f"{SYSTEM_CONF} exists and is not this cluster's: srun inside a job would "
                                "read it (the executor removes SLURM_CONF from the job step's environment)")
         munge = self.root / "munge"
-        self._spawn("munged", ["munged", "--foreground", "--force", f"--socket={munge / 'munge.socket'}",
+        self._spawn("munged", [which("munged"), "--foreground", "--force", f"--socket={munge / 'munge.socket'}",
                                f"--key-file={munge / 'munge.key'}", f"--pid-file={munge / 'munged.pid'}",
                                f"--seed-file={munge / 'munged.seed'}", f"--log-file={self.logs / 'munged.log'}"])
         deadline = time.monotonic() + timeout
@@ -192,8 +197,8 @@ class SlurmCluster:
             if time.monotonic() > deadline:
                 raise ClusterError("munged did not create its socket:\n" + self._log_tail("munged"))
             time.sleep(0.1)
-        self._spawn("slurmctld", ["slurmctld", "-D", "-i", "-f", str(self.conf)])
-        self._spawn("slurmd", ["slurmd", "-D", "-N", "localhost", "-f", str(self.conf)])
+        self._spawn("slurmctld", [which("slurmctld"), "-D", "-i", "-f", str(self.conf)])
+        self._spawn("slurmd", [which("slurmd"), "-D", "-N", "localhost", "-f", str(self.conf)])
         while True:
             self._check_alive()
             proc = self.run("sinfo", "-h", "-N", "-o", "%T", check=False)

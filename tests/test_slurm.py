@@ -142,7 +142,7 @@ def sorted_csv(path: Path) -> list[str]:
     return [header, *sorted(rows)]
 
 
-def test_tables_equal_the_local_run(local_run, slurm_run):
+def test_tables_equal_the_local_run(slurm_run, local_run):  # the cluster first: a skip costs nothing
     local, remote = local_run / "results" / "tables", slurm_run["work"] / "results" / "tables"
     names = sorted(p.name for p in local.iterdir())
     assert names == sorted(p.name for p in remote.iterdir())
