@@ -79,6 +79,13 @@ def stage_done(stage):
     return str(getattr(rules, stage).output[0])
 
 
+def collected(stage):
+    """The collected table (results/tables/) of a stage's first output, a per-sample table."""
+    first = Path(stage_done(stage))
+    assert first.parent.name == "tables", f"{stage}: its first output must be a table"
+    return str(RES / "tables" / f"{first.stem}.csv")
+
+
 def side_files(kind):
     """Every sample's and stage's error or warning rows (``kind``), stage by stage."""
     return [side_outputs(stage, sample)[kind] for stage in STAGES for sample in SAMPLES]

@@ -73,7 +73,8 @@ GOOD = ("Pd_good", "Lab_share", CRASH, "H_crossings")   # samples with overpoten
 
 def snakemake_cmd(work: Path, *args: str) -> list[str]:
     return [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(work),
-            "--configfile", str(ROOT / "config" / "config.yaml"), str(work / "fast.yaml"), "--cores", "2", *args]
+            "--configfile", str(ROOT / "config" / "config.yaml"), str(work / "fast.yaml"), "--quiet", "host",
+            "--cores", "2", *args]  # each job's rule and wildcards printed (profiles/default hides them)
 
 
 def crossing_lsv() -> str:

@@ -14,13 +14,13 @@ from echem.workflow.tables import frame, write_csv
 
 
 def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                     eis_fits: str | Path | None = None) -> None:
+                     eis_fits: str | Path | None = None, with_data: bool = True) -> None:
     """The arrhenius stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``)."""
     outputs = as_namespace(outputs)
     eis_fits = eis_fits or Path(sample_dir) / "eis_fits.json"
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     all_fits = read_json(eis_fits)["fits"]
     all_fits = [f for f in all_fits if not f.get("rejected")]  # rejected fits have an error row already
     fits = [f for f in all_fits if f.get("temperature_C") is not None]

@@ -104,7 +104,8 @@ def specific_activity(ing, curves, cdl, ecsa, ecsa_err, area, settings, inherite
 
 
 def ecsa_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                curves: str | Path | None = None, lsv_table: str | Path | None = None) -> None:
+                curves: str | Path | None = None, lsv_table: str | Path | None = None,
+                with_data: bool = True) -> None:
     """The ecsa stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``,
     ``lsv_table`` to ``<sample_dir>/tables/overpotentials.csv``)."""
     outputs = as_namespace(outputs)
@@ -112,7 +113,7 @@ def ecsa_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, ou
     lsv_table = lsv_table or Path(sample_dir) / "tables" / "overpotentials.csv"
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     rows: list[dict[str, Any]] = []
     with StageRun("ecsa", ing.sample, log_path, outputs.errors) as run:
         try:

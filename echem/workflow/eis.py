@@ -70,12 +70,13 @@ def drt_paths(outputs, sample_dir: Path) -> tuple[Path, Path]:
     return Path(peaks), Path(curves)
 
 
-def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path) -> None:
+def eis_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
+               with_data: bool = True) -> None:
     outputs = as_namespace(outputs)
     sample_dir = Path(sample_dir)
     drt_table, drt_dir = drt_paths(outputs, sample_dir)
     prepare_dirs(outputs.audit, outputs.figures, drt_dir)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     rows: list[dict[str, Any]] = []
     fits: list[dict[str, Any]] = []
     drt_rows: list[dict[str, Any]] = []

@@ -20,7 +20,6 @@ params changed. The token stays after the retry: a job is retried once per failu
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Any
 
 
@@ -57,25 +56,13 @@ def without_data(stage_target: str, stage_kwargs: dict[str, Any], stage: str, sa
 
     from echem.workflow.workers import resolve
 
-    kwargs = {**stage_kwargs, "files": []} if stage == "ingest" else stage_kwargs
-    with _no_files():
-        resolve(stage_target)(**kwargs)
+    kwargs = {**stage_kwargs, "files": []} if stage == "ingest" else {**stage_kwargs, "with_data": False}
+    resolve(stage_target)(**kwargs)
     _add_error(errors_path, sample_id, stage, message)
     log = kwargs.get("log_path")
     if log:
         with open(Path(log), "a", encoding="utf-8") as fh:
             fh.write(f"ERROR {message}\n")
-
-
-@contextmanager
-def _no_files():
-    from echem.workflow import ingest
-
-    ingest.NO_FILES = True
-    try:
-        yield
-    finally:
-        ingest.NO_FILES = False
 
 
 def _add_error(errors_path: str, sample: str, stage: str, message: str) -> None:

@@ -207,20 +207,19 @@ class IngestedSample:
         return [f for f in self.files if f.technique in techniques]
 
 
-#: True while a stage runs without the sample's data (:mod:`echem.workflow.faults`: its job's
-#: worker died): :func:`load_ingested` then gives no files, and the stage writes its outputs empty.
-NO_FILES = False
+def load_ingested(sample_dir: str | Path, with_files: bool = True) -> IngestedSample:
+    """Read what :func:`ingest_sample` wrote (only files that were read successfully).
 
-
-def load_ingested(sample_dir: str | Path) -> IngestedSample:
-    """Read what :func:`ingest_sample` wrote (only files that were read successfully)."""
+    ``with_files=False``: the record without its files, for a stage run without the sample's
+    data (:mod:`echem.workflow.faults`: its job's worker died), which then writes its outputs
+    empty."""
     sample_dir = Path(sample_dir)
     info = json.loads((sample_dir / "ingest.json").read_text(encoding="utf-8"))
     files = [
         FileRecord(file=r["file"], technique=r.get("technique"), meta=r.get("meta", {}),
                    resolved=r.get("resolved", {}), sources=r.get("sources", {}),
                    canonical=sample_dir / r["canonical"])
-        for r in info["files"] if r.get("status") == "ok" and not NO_FILES
+        for r in info["files"] if r.get("status") == "ok" and with_files
     ]
     return IngestedSample(sample=info["sample"], metadata=info["metadata"],
                           metadata_sources=info["metadata_sources"],

@@ -57,7 +57,7 @@ def choose_ru(resolved: Mapping[str, Any], eis_fits: list[dict[str, Any]]):
 
 
 def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-               eis_fits: str | Path | None = None) -> None:
+               eis_fits: str | Path | None = None, with_data: bool = True) -> None:
     """The lsv stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``)."""
     outputs = as_namespace(outputs)
     eis_fits = eis_fits or Path(sample_dir) / "eis_fits.json"
@@ -65,7 +65,7 @@ def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
 
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     fits = read_json(eis_fits)["fits"]
     rows: list[dict[str, Any]] = []
     curves: list[Any] = []

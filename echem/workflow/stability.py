@@ -32,7 +32,7 @@ CURVE_COLUMNS = ("pair", "role", "file", "E_RHE_corr_V", "j_mA_cm2", "eta_mV")
 
 
 def stability_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                     eis_fits: str | Path | None = None) -> None:
+                     eis_fits: str | Path | None = None, with_data: bool = True) -> None:
     """The stability stage of one sample (``eis_fits`` defaults to ``<sample_dir>/eis_fits.json``;
     without it Ru comes from sample.yaml or is unknown).
 
@@ -42,7 +42,7 @@ def stability_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
     sample_dir = Path(sample_dir)
     eis_fits = Path(eis_fits or sample_dir / "eis_fits.json")
     prepare_dirs(outputs.audit, outputs.figures)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     fits = read_json(eis_fits)["fits"] if eis_fits.is_file() else []
     rows: list[dict[str, Any]] = []
     shift_rows: list[dict[str, Any]] = []

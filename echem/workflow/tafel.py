@@ -33,7 +33,8 @@ def lsv_flags(lsv_table: str | Path) -> dict[str, list]:
 
 
 def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, outputs, log_path,
-                 curves: str | Path | None = None, lsv_table: str | Path | None = None) -> None:
+                 curves: str | Path | None = None, lsv_table: str | Path | None = None,
+                 with_data: bool = True) -> None:
     """The tafel stage of one sample (``curves`` defaults to ``<sample_dir>/lsv_curves.parquet``,
     ``lsv_table`` to ``<sample_dir>/tables/overpotentials.csv``)."""
     outputs = as_namespace(outputs)
@@ -46,7 +47,7 @@ def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, o
 
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
-    ing = load_ingested(sample_dir)
+    ing = load_ingested(sample_dir, with_files=with_data)
     table = pd.read_parquet(curves)
     sha = {f.file: f.meta.get("sha256") for f in ing.files}
     rows: list[dict[str, Any]] = []
