@@ -199,6 +199,7 @@ def _stability(v):
 #: same meaning, form ``defaults:`` in config/config.yaml (a test keeps them in step).
 SAMPLE_KEYS: dict[str, Any] = {
     "series": _series,
+    "order": lambda v: _number(v, "order"),
     "reaction": _reaction,
     "area_cm2": _plausible("area_cm2", 0.0, 1e4, "cm2", exclusive_min=True),
     "reference_electrode": _reference,

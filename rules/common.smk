@@ -30,6 +30,8 @@ SAMPLES = sorted(DISCOVERY.samples)
 SERIES = {}
 for _sample in SAMPLES:
     SERIES.setdefault(DISCOVERY.samples[_sample].series, []).append(_sample)
+# sample.yaml `order:` (a number: the sample's place in its series' figures), where given
+ORDER = {s: DISCOVERY.samples[s].order for s in SAMPLES if DISCOVERY.samples[s].order is not None}
 
 # Per-sample diagnostic figures: with report.sample_figures `auto`, drawn while the run has
 # at most report.sample_figures_max_samples samples. The stage rules' params hold the
@@ -101,11 +103,17 @@ def per_sample(patterns, samples=None):
     return expand(patterns, sample=SAMPLES if samples is None else samples)
 
 
+def series_order(series):
+    """sample.yaml's ``order`` of the series' samples that have one."""
+    return {s: ORDER[s] for s in SERIES[series] if s in ORDER}
+
+
 def shown(series):
-    """The samples a series' comparative figures show (the first 16 by name)."""
+    """The samples a series' comparative figures show: the first 16 in the series' order
+    (sample.yaml ``order``, then by role: echem.plots.figure.order_samples)."""
     from echem.plots.compare import shown_members
 
-    return shown_members(SERIES[series])
+    return shown_members(SERIES[series], series_order(series))
 
 
 def series_inputs(wildcards):
@@ -186,7 +194,8 @@ def run_stage(target, wildcards, input, params, output, log):
 def run_series_figures(wildcards, params, output, log):
     call("echem.workflow.collect:series_figures", results_dir=str(RES), series=wildcards.series,
          members=list(params.members), cut=bool(params.cut), out_dir=str(output[0]),
-         formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]))
+         formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]),
+         order=dict(params.order))
 
 
 def finish_run():

@@ -92,6 +92,7 @@ rule series_figures:
     params:
         members=lambda wildcards: shown(wildcards.series),
         cut=lambda wildcards: len(SERIES[wildcards.series]) > len(shown(wildcards.series)),
+        order=lambda wildcards: series_order(wildcards.series),  # sample.yaml `order`, where given
         formats=config["report"]["formats"],
         settings={"lsv": config["lsv"]},  # only what the figures use: other keys (strict) must not redraw them
     log:

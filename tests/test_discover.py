@@ -206,3 +206,19 @@ def test_default_series_is_always_a_name():
     assert default_series("PtMG_UV50J") == "PtMG"
     assert default_series("_x_y") == "_x_y"       # empty prefix: the whole id
     assert default_series("..a_b") == "..a"
+
+
+@pytest.mark.parametrize("text, order", [
+    ("series: PtMG\norder: 2\n", 2.0),
+    ("order: -1.5   # before the others\n", -1.5),
+    ("order: 1e1\n", 10.0),
+    ("series: PtMG\n", None),
+    ("order: first\n", None),        # not a number: the ingest stage refuses the sample.yaml
+    ("notes: the order: 3 of them\n", None),
+])
+def test_order_from_a_plain_sample_yaml_line(tmp_path, text, order):
+    folder = tmp_path / "raw" / "S1"
+    folder.mkdir(parents=True)
+    (folder / "lsv.csv").write_text("x\n")
+    (folder / "sample.yaml").write_text(text)
+    assert discover(tmp_path / "raw").samples["S1"].order == order

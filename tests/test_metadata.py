@@ -32,6 +32,7 @@ def test_typo_gets_did_you_mean():
     ({"geometry": {"kind": "in-plane", "gap_cm": 0.1}}, "missing length_cm"),
     ({"temperature_C": [300]}, "temperature_C must map file names"),
     ({"tafel_window_mV": [80, 40]}, "low < high"),
+    ({"order": "first"}, "order must be a number"),
 ])
 def test_wrong_values_name_the_key(raw, message):
     with pytest.raises(MetadataError, match=message):

@@ -282,3 +282,26 @@ def test_report_in_a_real_browser(run):
                 assert "η10 / mV" in state["text"].replace("\n", "") or "η" in state["text"]
     finally:
         driver.close()
+
+
+def test_sample_yaml_order_decides_the_series_order(run, tmp_path):
+    """sample.yaml ``order``: those samples first, by number, on the report's pages and in the
+    figures; the others after them by role (as-cast first, references last)."""
+    import json
+
+    from echem.plots.compare import shown_members
+    from echem.report import build
+
+    results = tmp_path / "results"
+    shutil.copytree(run["results"], results, symlinks=True)
+    for sample, order in (("PtC_ref", 1), ("PtMG_UV50J", 2)):
+        path = results / "samples" / sample / "ingest.json"
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["metadata"]["order"] = order
+        path.write_text(json.dumps(record), encoding="utf-8")
+    text = build(results).read_text(encoding="utf-8")
+    assert text.index("samples/PtC_ref.html") < text.index("samples/PtMG_UV50J.html") \
+        < text.index("samples/PtMG_as-cast.html")
+    members = ["PtMG_as-cast", "PtMG_UV50J", "PtC_ref"]
+    assert shown_members(members) == ["PtMG_as-cast", "PtMG_UV50J", "PtC_ref"]
+    assert shown_members(members, {"PtC_ref": 1, "PtMG_UV50J": 2}) == ["PtC_ref", "PtMG_UV50J", "PtMG_as-cast"]

@@ -28,12 +28,13 @@ MAX_SAMPLES_PER_FIGURE = 16
 NYQUIST_TEMPERATURES = 3
 
 
-def shown_members(members: list[str]) -> list[str]:
+def shown_members(members: list[str], order: Mapping[str, float] | None = None) -> list[str]:
     """The samples a comparative figure shows: the first MAX_SAMPLES_PER_FIGURE in the
-    series' order (:func:`echem.plots.figure.order_samples`)."""
+    series' order (:func:`echem.plots.figure.order_samples`; ``order``: sample.yaml's
+    ``order`` of the samples that have one)."""
     from echem.plots.figure import order_samples
 
-    return order_samples(members)[:MAX_SAMPLES_PER_FIGURE]
+    return order_samples(members, dict(order or {}))[:MAX_SAMPLES_PER_FIGURE]
 
 
 KINDS = ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl", "nyquist", "bode",
@@ -77,16 +78,18 @@ def member_tables(results_dir: Path, members: list[str]) -> dict:
 
 
 def draw_series(results_dir: Path, series: str, members: list[str], out: Path, formats,
-                settings: Mapping[str, Any], run, cut: bool = False, n_total: int | None = None) -> None:
+                settings: Mapping[str, Any], run, cut: bool = False, n_total: int | None = None,
+                order: Mapping[str, float] | None = None) -> None:
     """All comparative figures of one series into ``out/<series>_<kind>.<fmt>``.
 
-    ``members`` are the samples to draw (at most MAX_SAMPLES_PER_FIGURE are); ``cut``
+    ``members`` are the samples to draw (at most MAX_SAMPLES_PER_FIGURE are, in the series'
+    order: ``order`` gives sample.yaml's ``order`` of those that have one); ``cut``
     (or ``n_total`` above their number) says the series has more: every figure then says
     so in its title.
     """
     from echem.plots.figure import save
 
-    shown = shown_members(members)
+    shown = shown_members(members, order)
     total = max(n_total or 0, len(members))
     cut = cut or total > len(shown)
     if cut:

@@ -619,7 +619,9 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
     series: dict[str, list[str]] = defaultdict(list)
     for s, ing in samples.items():
         series[_series_of(s, ing)].append(s)
-    series = {k: order_samples(v) for k, v in sorted(series.items())}
+    order = {s: float(o) for s, ing in samples.items()
+             if isinstance(o := ((ing or {}).get("metadata") or {}).get("order"), (int, float))}
+    series = {k: order_samples(v, order) for k, v in sorted(series.items())}
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

@@ -61,7 +61,7 @@ def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
 
 def series_figures(results_dir: str | Path, series: str, members: list[str], out_dir: str | Path,
                    formats: list[str], settings: Mapping[str, Any], log_path: str | Path,
-                   cut: bool = False) -> None:
+                   cut: bool = False, order: Mapping[str, float] | None = None) -> None:
     """Comparative figures of one series (see :mod:`echem.plots.compare`); ``members`` are
     the samples shown, ``cut`` says the series has more."""
     from echem.names import name_problem
@@ -76,7 +76,7 @@ def series_figures(results_dir: str | Path, series: str, members: list[str], out
                          "nothing drawn")
     out.mkdir(parents=True, exist_ok=True)
     with StageRun("figures", series, log_path, None) as run:
-        draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut)
+        draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut, order=order)
 
 
 def collect_circuits(fits_paths: Iterable[str], series_of: Mapping[str, str], out_csv: str | Path,

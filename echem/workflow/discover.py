@@ -6,6 +6,7 @@ Imported by the Snakefile at parse time, so it stays light: standard library onl
 from __future__ import annotations
 
 import os
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "Icon\r"}
 #: As echem.metadata.MAX_SAMPLE_YAML_BYTES (this module stays light: no import of it).
 MAX_SAMPLE_YAML_BYTES = 65536
 _SERIES_LINE = re.compile(r"""^series:[ \t]*(["']?)([A-Za-z0-9._-]+)\1[ \t]*(?:#.*)?$""", re.M)
+_ORDER_LINE = re.compile(r"""^order:[ \t]*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)[ \t]*(?:#.*)?$""", re.M)
 
 
 @dataclass
@@ -73,6 +75,24 @@ class Sample:
                 if isinstance(value, str) and name_problem(value.strip(), "series") is None:
                     return value.strip()
         return default_series(self.id)
+
+    @cached_property
+    def order(self) -> float | None:
+        """The sample's place in its series (sample.yaml ``order``, a number; lower first), or
+        None: read at DAG time from a plain top-level ``order: 3`` line. Written any other
+        way it is not seen here (the ingest stage validates it and the report still uses it)."""
+        if self.sample_yaml is None:
+            return None
+        try:
+            with open(self.sample_yaml, "rb") as fh:
+                text = fh.read(MAX_SAMPLE_YAML_BYTES + 1).decode("utf-8-sig", errors="replace")
+        except OSError:
+            return None
+        plain = _ORDER_LINE.search(text) if "order" in text else None
+        if plain is None:
+            return None
+        value = float(plain.group(1))
+        return value if math.isfinite(value) else None
 
     @staticmethod
     def _parsed_series(text: str):
