@@ -64,16 +64,23 @@ def sample_yaml(wildcards):
 # the EIS fits, the LSV curves, the ingest record). Beside them, every stage of a sample
 # writes (and on each run first clears) its audit records, per-sample figures, error and
 # warning rows: results/samples/<sample>/{audit,figures}/<stage>/ and
-# {errors,warnings}/<stage>.csv. They are not declared outputs: each declared file costs
+# {errors,warnings}/<stage>.csv (and SIDE_DATA). They are not declared outputs: each declared file costs
 # Snakemake about 0.3 ms per job on every invocation (README, "Speed"); the collect rules
 # depend on a stage's first output, which its job writes with them.
+
+
+#: Data a stage writes beside its tables for the comparative figures, which depend on the
+#: stage's first output (written by the same job): the stability runs' drawing envelopes and
+#: before/after curves. Declared, they would cost 2 x 1050 files on every invocation.
+SIDE_DATA = {"stability": {"traces": "stability_traces.parquet", "curves": "stability_curves.parquet"}}
 
 
 def side_outputs(stage, sample):
     """The files a stage writes beside its declared outputs, for one sample."""
     root = RES / "samples" / sample
     return {"audit": str(root / "audit" / stage), "figures": str(root / "figures" / stage),
-            "errors": str(root / "errors" / f"{stage}.csv"), "warnings": str(root / "warnings" / f"{stage}.csv")}
+            "errors": str(root / "errors" / f"{stage}.csv"), "warnings": str(root / "warnings" / f"{stage}.csv"),
+            **{key: str(root / name) for key, name in SIDE_DATA.get(stage, {}).items()}}
 
 
 def stage_done(stage):
@@ -149,8 +156,11 @@ RETRY = retry_tokens(str(RES), STAGES)
 
 def retry(stage):
     """The stage rules' ``retry`` param: the token of the sample's last failed job of the stage
-    (empty if none); a new failure changes it, and Snakemake re-runs a job whose params changed."""
-    return lambda wildcards: RETRY.get(stage, {}).get(wildcards.sample, "")
+    (empty if none); a new failure changes it, and Snakemake re-runs a job whose params changed.
+    A plain "" while no job of the stage has failed: the same value, without Snakemake
+    inspecting a function for each of the stage's jobs on every invocation."""
+    tokens = RETRY.get(stage)
+    return (lambda wildcards: tokens.get(wildcards.sample, "")) if tokens else ""
 
 
 def retry_path(stage, sample):

@@ -9,8 +9,6 @@ rule stability:
     output:
         table=RES / "samples/{sample}/tables/stability.csv",
         shift_table=RES / "samples/{sample}/tables/stability_lsv_shift.csv",
-        traces=RES / "samples/{sample}/stability_traces.parquet",
-        curves=RES / "samples/{sample}/stability_curves.parquet",
     params:
         settings=config["stability"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats
