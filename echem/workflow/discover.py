@@ -5,8 +5,8 @@ Imported by the Snakefile at parse time, so it stays light: standard library onl
 
 from __future__ import annotations
 
-import os
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,6 +53,18 @@ class Sample:
         return "\n".join(lines) + "\n"
 
     @cached_property
+    def _yaml_text(self) -> str:
+        """The sample.yaml's text (a byte more than its size limit, to tell it is over), or ""
+        when there is none or it cannot be read (the ingest stage says so)."""
+        if self.sample_yaml is None:
+            return ""
+        try:
+            with open(self.sample_yaml, "rb") as fh:
+                return fh.read(MAX_SAMPLE_YAML_BYTES + 1).decode("utf-8-sig", errors="replace")
+        except OSError:
+            return ""
+
+    @cached_property
     def series(self) -> str:
         """The series for comparative figures: sample.yaml ``series``, else the id before ``_``
         (:func:`echem.names.default_series`).
@@ -63,17 +75,12 @@ class Sample:
         default: the ingest stage refuses that sample.yaml with an error row, and the sample
         is not analysed.
         """
-        if self.sample_yaml is not None:
-            try:
-                with open(self.sample_yaml, "rb") as fh:
-                    text = fh.read(MAX_SAMPLE_YAML_BYTES + 1).decode("utf-8-sig", errors="replace")
-            except OSError:
-                text = ""  # unreadable: the ingest stage says so
-            if "series" in text and len(text) <= MAX_SAMPLE_YAML_BYTES and "*" not in text:
-                plain = _SERIES_LINE.search(text)
-                value = plain.group(2) if plain else self._parsed_series(text)
-                if isinstance(value, str) and name_problem(value.strip(), "series") is None:
-                    return value.strip()
+        text = self._yaml_text
+        if "series" in text and len(text) <= MAX_SAMPLE_YAML_BYTES and "*" not in text:
+            plain = _SERIES_LINE.search(text)
+            value = plain.group(2) if plain else self._parsed_series(text)
+            if isinstance(value, str) and name_problem(value.strip(), "series") is None:
+                return value.strip()
         return default_series(self.id)
 
     @cached_property
@@ -81,13 +88,7 @@ class Sample:
         """The sample's place in its series (sample.yaml ``order``, a number; lower first), or
         None: read at DAG time from a plain top-level ``order: 3`` line. Written any other
         way it is not seen here (the ingest stage validates it and the report still uses it)."""
-        if self.sample_yaml is None:
-            return None
-        try:
-            with open(self.sample_yaml, "rb") as fh:
-                text = fh.read(MAX_SAMPLE_YAML_BYTES + 1).decode("utf-8-sig", errors="replace")
-        except OSError:
-            return None
+        text = self._yaml_text
         plain = _ORDER_LINE.search(text) if "order" in text else None
         if plain is None:
             return None
