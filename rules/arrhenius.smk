@@ -4,7 +4,6 @@
 
 rule arrhenius:
     input:
-        record=rules.ingest.output.record,
         eis_fits=rules.eis.output.fits,
     output:
         conductivity=RES / "samples/{sample}/tables/conductivity.csv",

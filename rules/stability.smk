@@ -4,7 +4,6 @@
 
 rule stability:
     input:
-        record=rules.ingest.output.record,
         eis_fits=rules.eis.output.fits,
     output:
         table=RES / "samples/{sample}/tables/stability.csv",

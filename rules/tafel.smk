@@ -4,9 +4,7 @@
 
 rule tafel:
     input:
-        record=rules.ingest.output.record,
-        curves=rules.lsv.output.curves,
-        lsv_table=rules.lsv.output.table,
+        curves=rules.lsv.output.curves,  # with its LSV table; the ingest record comes before both
     output:
         table=RES / "samples/{sample}/tables/tafel.csv",
     params:

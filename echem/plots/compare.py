@@ -87,7 +87,7 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
     (or ``n_total`` above their number) says the series has more: every figure then says
     so in its title.
     """
-    from echem.plots.figure import save
+    from echem.plots.figure import save, title_y
 
     shown = shown_members(members, order)
     total = max(n_total or 0, len(members))
@@ -108,7 +108,9 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
         if cut:
             note = (f"showing {len(shown)} of {total} samples" if total > len(shown)
                     else f"showing the first {len(shown)} samples of a larger series")
-            fig.text(0.5, 0.995, f"{note} (all of them: the report's tables)", ha="center", va="top",
+            # under the title of a fixed grid (figure.fixed_grid), at the top edge of a constrained figure
+            y = title_y(fig, 0.24) if fig.get_layout_engine() is None else 0.995
+            fig.text(0.5, y, f"{note} (all of them: the report's tables)", ha="center", va="top",
                      fontsize=7, color="#B00020", fontweight="bold")
         save(fig, out / f"{series}_{kind}", formats)
         run.info(f"{series}_{kind} drawn")
@@ -168,8 +170,13 @@ def _markers(members):
 
 def _title(fig_or_ax, text: str) -> None:
     """The figure's title (``suptitle`` of a constrained figure: never over an axis label)."""
+    from echem.plots.figure import title_y
+
     fig = getattr(fig_or_ax, "figure", fig_or_ax)
-    fig.suptitle(text, fontsize=9)
+    if fig.get_layout_engine() is None:  # a fixed grid (figure.fixed_grid): the title in its top margin
+        fig.suptitle(text, fontsize=9, y=title_y(fig, 0.06), va="top")
+    else:
+        fig.suptitle(text, fontsize=9)
 
 
 def _legend_outside(ax, **kw):
@@ -505,11 +512,11 @@ def _nyquist_temperatures(series, films, tables):
     import numpy as np
 
     from echem.plots.eis import impedance_unit
-    from echem.plots.figure import new_figure
+    from echem.plots.figure import fixed_grid, new_figure
 
     ncols = min(NYQUIST_TEMPERATURES, max(len(v) for v in films.values()))
-    fig, axes = new_figure(2.4 * ncols + 0.6, 2.2 * len(films) + 0.5, ncols=ncols, nrows=len(films),
-                           layout="constrained")
+    fig, axes = new_figure(2.4 * ncols + 0.6, 2.2 * len(films) + 0.5, ncols=ncols, nrows=len(films))
+    fixed_grid(fig, len(films), ncols, left_in=0.55, wgap_in=0.62)
     from matplotlib import colormaps
 
     cmap = colormaps["plasma"]
@@ -599,12 +606,13 @@ def _bode_temperatures(series, films):
     from matplotlib.colors import Normalize
 
     from echem.plots.eis import log_axis
-    from echem.plots.figure import new_figure
+    from echem.plots.figure import fixed_grid, new_figure
 
     cmap = colormaps["plasma"]
     temps = [sp["temperature_C"] for specs in films.values() for sp in specs]
     norm = Normalize(min(temps), max(temps) + 0.15 * (max(temps) - min(temps) or 1))  # no pale yellow end
-    fig, axes = new_figure(7.5, 2.3 * len(films) + 0.6, ncols=2, nrows=len(films), layout="constrained")
+    fig, axes = new_figure(7.5, 2.3 * len(films) + 0.6, ncols=2, nrows=len(films))
+    fixed_grid(fig, len(films), 2, left_in=0.65, right_in=1.05, wgap_in=0.75)
     for r, (s, specs) in enumerate(films.items()):
         ax_mag, ax_ph = axes[r, 0], axes[r, 1]
         for sp in specs:
@@ -617,7 +625,10 @@ def _bode_temperatures(series, films):
                 ax_ph.semilogx(model[0], -_phase(model[1]), "-", lw=0.8, color=colour)
         _bode_labels(ax_mag, ax_ph, log_axis)
         ax_mag.set_title(s, fontsize=7.5, loc="left")
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 1], shrink=0.8)
+    # the colour bar in the right margin, over the middle 80 % of the rows
+    top, bottom = axes[0, 1].get_position().y1, axes[-1, 1].get_position().y0
+    cax = fig.add_axes([1 - 0.75 / 7.5, bottom + 0.1 * (top - bottom), 0.15 / 7.5, 0.8 * (top - bottom)])
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     bar.set_label("T / °C")
     _title(fig, f"{series}: Bode plots with fits (markers: data, lines: fits)")
     return fig
