@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ECHEM = Path(sys.executable).with_name("echem")
 
 
@@ -79,3 +81,28 @@ def test_report_rebuilds_only_the_pages_whose_sample_changed(tmp_path):
     build(results)
     assert page("S1").stat().st_ino == before["S1"] and page("S2").stat().st_ino != before["S2"]
     assert "Fit records (2)" in page("S2").read_text(encoding="utf-8")
+
+
+def test_a_report_build_that_fails_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    """Unchanged samples' folders are moved from the previous report into the new one; a build
+    that fails after moving them puts them back, so the previous report keeps every file."""
+    from echem.report import build, pages
+
+    results = fake_results(tmp_path, 2)
+    index = build(results)
+    report = index.parent
+    files = lambda: sorted(str(p.relative_to(report)) for p in report.rglob("*") if p.is_file())  # noqa: E731
+    before = files()
+    assert any(f.startswith("audit/S1/") for f in before)  # a folder _reuse moves
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pages, "_write_warnings", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(results)
+    assert files() == before
+    assert not [p for p in report.parent.iterdir() if p.name.startswith(".report")]  # no temporary folder left
+    monkeypatch.undo()
+    build(results)
+    assert files() == before

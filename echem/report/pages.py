@@ -131,10 +131,12 @@ _GROUPS: dict[int, dict[str, list[dict]]] = {}
 
 def _rows(df, sample: str) -> list[dict]:
     """The table's rows of one sample (grouped once: a thousand samples stay linear)."""
-    if df is None or df.empty or "sample" not in df.columns:
+    if df is None:
         return []
     groups = _GROUPS.get(id(df))
     if groups is None:
+        if df.empty or "sample" not in df.columns:
+            return []
         groups = defaultdict(list)
         for r in df.to_dict("records"):
             groups[str(r["sample"])].append(r)
@@ -583,18 +585,26 @@ def _sample_caption(stage: str, stem: str, sample: str, tables: dict) -> str:
 # ----------------------------------------------------------------------------- copying
 
 
-def _place(src: Path, dst: Path) -> None:
+def _place(src: str | Path, dst: str | Path) -> None:
     """``src`` at ``dst``: a hard link where the file system allows, else a copy; placing the
-    same file twice (a figure on a sample's and on its series' page) is a no-op."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists():
-        if os.path.samefile(src, dst):
+    same file twice (a figure on a sample's and on its series' page) is a no-op. The link is
+    tried first: a report of a thousand samples places thousands of files into new folders."""
+    for _ in range(2):
+        try:
+            os.link(src, dst)
             return
-        dst.unlink()
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+        except FileExistsError:
+            if os.path.samefile(src, dst):
+                return
+            os.unlink(dst)
+        except FileNotFoundError:
+            if not os.path.exists(src):
+                raise
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+        except OSError:  # no hard links here (another file system): a copy
+            break
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copy2(src, dst)
 
 
 # ----------------------------------------------------------------------------- build
@@ -637,14 +647,15 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
         _write_index(tmp, title, results_dir, series, samples, key, cells, tables)
         old_stamps = _read_stamps(out_dir)
         stamps = {}
+        moved: list[tuple[str, str]] = []  # unchanged samples' folders taken over from out_dir
         for ser, members in series.items():
             colours = colours_for(members)
-            _write_series(tmp, title, results_dir, ser, members, key, tables, colours)
+            _write_series(tmp, title, results_dir, ser, members, key, tables, colours, cells)
             for s in members:
                 stamp = _stamp(results_dir, s, ser, tables, colours[s])
                 stamps[s] = stamp
-                if old_stamps.get(s) == stamp and _reuse(out_dir, tmp, s):
-                    continue  # nothing of the sample changed: its page and files are linked over
+                if old_stamps.get(s) == stamp and _reuse(out_dir, tmp, s, moved):
+                    continue  # nothing of the sample changed: its page and files are taken over
                 _write_sample(tmp, title, results_dir, s, ser, samples[s], tables, colours[s], key)
         (tmp / STAMPS).write_text(json.dumps(stamps, indent=0, sort_keys=True), encoding="utf-8")
         _write_warnings(tmp, title, tables)
@@ -656,11 +667,13 @@ def build(results_dir: str | Path, out_dir: str | Path | None = None, *, title: 
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             os.replace(out_dir, old)
         os.replace(tmp, out_dir)
+        moved.clear()
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
         _GROUPS.clear()
         if tmp.exists():
+            _put_back(moved)
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "index.html"
 
@@ -751,7 +764,7 @@ def _series_figures(results_dir: Path, ser: str) -> list[Path]:
     return sorted(found, key=lambda p: (rank.get(p.stem, 99), p.name))
 
 
-def _write_series(tmp, title, results_dir, ser, members, key, tables, colours):
+def _write_series(tmp, title, results_dir, ser, members, key, tables, colours, cells):
     from echem.plots.compare import CAPTIONS, MAX_SAMPLES_PER_FIGURE
 
     figs = []
@@ -774,8 +787,9 @@ def _write_series(tmp, title, results_dir, ser, members, key, tables, colours):
                 "samples (in the series' order); the table below has all of them.</p>")
     legend = " ".join(f'<span class="sw" style="background:{colours[s]}"></span>'
                       f'<a href="../samples/{_safe_stem(s)}.html">{esc(s)}</a>&nbsp;&nbsp;' for s in members)
-    key_html = _key_table(key, members, {s: key.cells(s, f"../samples/{_safe_stem(s)}.html#flags", {})
-                                         for s in members}, "../samples/", tables)
+    # the index's cells (key.cells), their links one folder up
+    up = {s: {k: v.replace('href="samples/', 'href="../samples/') for k, v in cells[s].items()} for s in members}
+    key_html = _key_table(key, members, up, "../samples/", tables)
     body = (_nav(1) + f"<p>Samples (in the figures' order and colours): {legend}</p>" + note
             + "<h2>Comparative figures</h2>" + ("".join(figs) or '<p class="muted">No comparative figures.</p>')
             + "<h2>Key numbers</h2>" + key_html + _series_drt(tmp, results_dir, ser, members, tables))
@@ -950,8 +964,13 @@ def _stamp(results_dir: Path, sample: str, ser: str, tables: dict, colour: str) 
     return h.hexdigest()
 
 
-def _reuse(old_dir: Path, tmp: Path, sample: str) -> bool:
-    """Link an unchanged sample's page, figures and records from the previous report."""
+def _reuse(old_dir: Path, tmp: Path, sample: str, moved: list[tuple[str, str]]) -> bool:
+    """Take an unchanged sample's page, figures and records over from the previous report.
+
+    The page is linked; the sample's folders of figures and records are moved (one rename
+    each instead of a folder and a link per file: at N = 1000 the report has 5,000 folders)
+    and listed in ``moved``, so that a build that fails can put them back.
+    """
     stem = _safe_stem(sample)
     page = old_dir / "samples" / f"{stem}.html"
     if not page.is_file():
@@ -959,14 +978,32 @@ def _reuse(old_dir: Path, tmp: Path, sample: str) -> bool:
     try:
         _place(page, tmp / "samples" / page.name)
         for sub in ("figures/samples", "audit"):
-            src = old_dir / sub / stem
-            if src.is_dir():
-                for p in src.rglob("*"):
-                    if p.is_file():
-                        _place(p, tmp / sub / stem / p.relative_to(src))
+            src = os.path.join(old_dir, sub, stem)
+            if not os.path.isdir(src):
+                continue
+            dst = os.path.join(tmp, sub, stem)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            try:
+                os.rename(src, dst)
+                moved.append((src, dst))
+            except OSError:  # dst already holds files: link the sample's files one by one
+                for root, _, files in os.walk(src):
+                    rel = os.path.relpath(root, src)
+                    for f in files:
+                        _place(os.path.join(root, f), os.path.normpath(os.path.join(dst, rel, f)))
     except OSError:
         return False
     return True
+
+
+def _put_back(moved: list[tuple[str, str]]) -> None:
+    """Return the folders :func:`_reuse` moved to the previous report (a build that failed)."""
+    for src, dst in reversed(moved):
+        try:
+            if os.path.isdir(dst) and not os.path.exists(src):
+                os.rename(dst, src)
+        except OSError:
+            pass
 
 
 def _guess_stage(stem: str) -> str:
