@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
+from echem.plots.compare import FIGURE_GROUPS
 from echem.workflow.collect import strict_check
 from echem.workflow.config_cli import coerce_booleans
 from echem.workflow.discover import discover, sample_figure_formats
@@ -131,17 +132,23 @@ def shown(series):
 
 
 def series_inputs(wildcards):
-    """What a series' figures read: the stages' outputs of the samples shown (adding a sample
-    beyond them redraws nothing)."""
-    patterns = [str(p) for stage in STAGES for p in getattr(rules, stage).output]
+    """What a figure group of a series reads: its stages' outputs of the samples shown (adding
+    a sample beyond them redraws nothing)."""
+    stages = FIGURE_GROUPS[wildcards.group][1]
+    patterns = [str(p) for stage in stages for p in getattr(rules, stage).output]
     return per_sample(patterns, shown(wildcards.series))
+
+
+def series_figure_folders():
+    """results/figures/<series>/<group>/ of every series and figure group."""
+    return [str(RES / "figures" / series / group) for series in sorted(SERIES) for group in FIGURE_GROUPS]
 
 
 def get_final_output():
     """Everything a run makes: the collected tables, the figures per series, the strict check."""
     names = [*stage_tables(), "errors", "warnings", "eis_circuits"]
     targets = [str(RES / "tables" / f"{name}.csv") for name in names]
-    targets += [str(RES / "figures" / series) for series in sorted(SERIES)]
+    targets += series_figure_folders()
     targets.append(str(RES / "report" / "index.html"))
     if config.get("strict"):
         targets.append(str(RES / "tables" / "strict.ok"))
@@ -212,7 +219,7 @@ def run_series_figures(wildcards, params, output, log):
     call("echem.workflow.collect:series_figures", results_dir=str(RES), series=wildcards.series,
          members=list(params.members), cut=bool(params.cut), out_dir=str(output[0]),
          formats=list(params.formats), settings=dict(params.settings), log_path=str(log[0]),
-         order=dict(params.order))
+         order=dict(params.order), group=wildcards.group)
 
 
 def finish_run():

@@ -78,27 +78,33 @@ rule collect_circuits:
              series_of=dict(params.series_of), out_csv=output.csv, log_path=log[0])
 
 
+# One job per series and figure group (echem.plots.compare.FIGURE_GROUPS: lsv, eis, stability),
+# each reading the outputs of its own stages and its own config sections: a Tafel setting
+# redraws the polarisation and Tafel figures, no Nyquist or Bode plot.
 rule series_figures:
     input:
         series_inputs,
     output:
         report(
-            directory(RES / "figures/{series}"),
+            directory(RES / "figures/{series}/{group}"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Comparative figures",
             subcategory="{series}",
         ),
+    wildcard_constraints:
+        group="|".join(FIGURE_GROUPS),
     params:
         members=lambda wildcards: shown(wildcards.series),
         cut=lambda wildcards: len(SERIES[wildcards.series]) > len(shown(wildcards.series)),
         order=lambda wildcards: series_order(wildcards.series),  # sample.yaml `order`, where given
         formats=config["report"]["formats"],
-        settings={"lsv": config["lsv"]},  # only what the figures use: other keys (strict) must not redraw them
+        # only the sections the group's figures use: other keys (strict) must not redraw them
+        settings=lambda wildcards: {key: config[key] for key in FIGURE_GROUPS[wildcards.group][2]},
     log:
-        RES / "logs/figures/{series}.log",
+        RES / "logs/figures/{series}/{group}.log",
     benchmark:
-        RES / "benchmarks/figures/{series}.tsv"
+        RES / "benchmarks/figures/{series}/{group}.tsv"
     run:
         run_series_figures(wildcards, params, output, log)
 
@@ -120,7 +126,7 @@ rule strict_check:
 rule report_html:
     input:
         tables=[str(RES / "tables" / f"{name}.csv") for name in [*stage_tables(), "errors", "warnings", "eis_circuits"]],
-        figures=[str(RES / "figures" / series) for series in sorted(SERIES)],
+        figures=series_figure_folders(),
     output:
         RES / "report/index.html",
     log:

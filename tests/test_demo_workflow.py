@@ -104,7 +104,7 @@ def test_comparative_figures(demo):
                                    "nyquist"),
                           "PdMG": ("polarisation", "tafel"), "LLZO": ("arrhenius", "nyquist"),
                           "PtMG-durability": ("stability", "lsv_shift")}.items():
-        names = {p.name for p in (demo / "figures" / series).iterdir()}
+        names = {p.name for p in (demo / "figures" / series).rglob("*.*")}
         for kind in kinds:
             assert f"{series}_{kind}.png" in names and f"{series}_{kind}.svg" in names
 

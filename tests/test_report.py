@@ -153,6 +153,37 @@ def test_series_figures_are_drawn_without_python_warnings(run, tmp_path):
     assert {p.stem for p in (tmp_path / "LLZO").glob("*.png")} == {"LLZO_nyquist", "LLZO_bode", "LLZO_arrhenius"}
 
 
+def test_a_figure_group_draws_its_kinds_into_its_folder(run, tmp_path):
+    """series_figures per group (the workflow's jobs): only the group's kinds, into
+    figures/<series>/<group>/; the group's figures of the layout before the groups (beside the
+    folders) are removed, others left; a group or folder that is not one is an error."""
+    import shutil
+
+    from echem.errors import EchemError
+    from echem.plots.compare import FIGURE_GROUPS
+    from echem.workflow.collect import series_figures
+
+    results = tmp_path / "results"
+    shutil.copytree(run["results"] / "samples", results / "samples")
+    series_dir = results / "figures" / "PtMG"
+    series_dir.mkdir(parents=True)
+    for stale in ("PtMG_tafel.png", "PtMG_nyquist.png", "notes.txt"):
+        (series_dir / stale).write_text("old")
+    members = ["PtMG_UV50J", "PtC_ref", "PtMG_as-cast"]
+    settings = {"lsv": {"targets_mA_cm2": [10, 100]}}
+    series_figures(results, "PtMG", members, series_dir / "lsv", ["png"], settings, tmp_path / "lsv.log", group="lsv")
+    drawn = {p.stem.split("_", 1)[1] for p in (series_dir / "lsv").glob("*.png")}
+    assert {"polarisation", "tafel", "eta_tafel_summary", "cdl"} <= drawn <= set(FIGURE_GROUPS["lsv"][0])
+    assert sorted(p.name for p in series_dir.iterdir() if p.is_file()) == ["PtMG_nyquist.png", "notes.txt"]
+    series_figures(results, "PtMG", members, series_dir / "eis", ["png"], {}, tmp_path / "eis.log", group="eis")
+    assert {p.stem for p in (series_dir / "eis").glob("*.png")} == {"PtMG_nyquist", "PtMG_bode"}
+    assert sorted(p.name for p in series_dir.iterdir() if p.is_file()) == ["notes.txt"]
+    with pytest.raises(EchemError, match="figure group 'tafel'"):
+        series_figures(results, "PtMG", members, series_dir / "tafel", ["png"], {}, tmp_path / "x.log", group="tafel")
+    with pytest.raises(EchemError, match="is not"):
+        series_figures(results, "PtMG", members, series_dir, ["png"], {}, tmp_path / "x.log", group="eis")
+
+
 def test_a_cut_series_says_so_on_every_figure(run, tmp_path):
     from echem.plots import compare
 

@@ -182,6 +182,9 @@ def test_a_setting_change_reruns_only_its_stage(project, tmp_path):
     assert jobs["tafel"] == {"cat1", "film1", "bad1"}
     assert set(jobs) <= {"tafel", "collect_table", "collect_errors", "collect_warnings", "series_figures", "report_html", "all"}, jobs
     assert eis_out.stat().st_mtime_ns == eis_mtime
+    # of the comparative figures only the group that shows Tafel slopes: no Nyquist or Bode redrawn
+    groups = set(re.findall(r"^\s+wildcards: series=[^,\s]+, group=(\w+)", run.stdout + run.stderr, flags=re.M))
+    assert groups == {"lsv"}, groups
     back = snakemake(work)  # the default again: Tafel once more, nothing else of the samples
     assert set(jobs_run(back.stdout + back.stderr)) <= set(jobs)
 

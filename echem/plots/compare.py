@@ -1,6 +1,7 @@
 """Comparative figures per series, drawn from the collected tables and per-sample outputs.
 
-One figure per kind and series, saved as ``results/figures/<series>/<series>_<kind>.<fmt>``:
+One figure per kind and series, saved as ``results/figures/<series>/<group>/<series>_<kind>.<fmt>``
+(the kinds in three groups, one Snakemake job each, by the stages they show: FIGURE_GROUPS):
 polarisation curves on the RHE scale, Tafel plots with the fitted windows, a summary of
 eta10 and Tafel slope, specific activity, the Cdl fits, Nyquist plots with fits and Bode
 plots beside them (a temperature series: one row per sample, several temperatures),
@@ -39,6 +40,17 @@ def shown_members(members: list[str], order: Mapping[str, float] | None = None) 
 
 KINDS = ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl", "nyquist", "bode",
          "arrhenius", "stability", "lsv_shift")
+
+#: The figure kinds by the stages whose outputs they draw (group -> (kinds, stages, the config
+#: sections they use)): each group is a job of its own, so a changed Tafel setting redraws the
+#: polarisation group of each series and no Nyquist or Bode plot.
+FIGURE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "lsv": (("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl"),
+            ("lsv", "tafel", "ecsa"), ("lsv",)),
+    "eis": (("nyquist", "bode", "arrhenius"), ("eis", "arrhenius"), ()),
+    "stability": (("stability", "lsv_shift"), ("stability",), ("stability",)),
+}
+assert sorted(k for kinds, _, _ in FIGURE_GROUPS.values() for k in kinds) == sorted(KINDS)
 
 #: What each figure shows, for captions (the report uses them).
 CAPTIONS = {
@@ -79,8 +91,8 @@ def member_tables(results_dir: Path, members: list[str]) -> dict:
 
 def draw_series(results_dir: Path, series: str, members: list[str], out: Path, formats,
                 settings: Mapping[str, Any], run, cut: bool = False, n_total: int | None = None,
-                order: Mapping[str, float] | None = None) -> None:
-    """All comparative figures of one series into ``out/<series>_<kind>.<fmt>``.
+                order: Mapping[str, float] | None = None, kinds: tuple[str, ...] = KINDS) -> None:
+    """The comparative figures ``kinds`` (default: all) of one series into ``out/<series>_<kind>.<fmt>``.
 
     ``members`` are the samples to draw (at most MAX_SAMPLES_PER_FIGURE are, in the series'
     order: ``order`` gives sample.yaml's ``order`` of those that have one); ``cut``
@@ -96,7 +108,7 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
         run.warning(f"series {series} has more samples than a figure shows; its figures show "
                     f"{len(shown)} (the first in the series' order), the report's tables all of them")
     tables = member_tables(results_dir, shown)
-    for kind in KINDS:
+    for kind in kinds:
         painter = PAINTERS[kind]
         try:
             fig = painter(results_dir, series, shown, tables, settings)

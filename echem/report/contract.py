@@ -189,7 +189,9 @@ def markdown() -> str:
         "| `tables/<table>.csv`, `.parquet` | the results tables below, over all samples |",
         "| `report/index.html` | the HTML report: every sample's key numbers, one page per sample and "
         "per series (open it in a browser; works offline) |",
-        "| `figures/<series>/<series>_<kind>.png`, `.svg` | comparative figures per series |",
+        "| `figures/<series>/<group>/<series>_<kind>.png`, `.svg` | comparative figures per series; `<group>`: "
+        "`lsv` (polarisation, Tafel, η and slope, specific activity, Cdl), `eis` (Nyquist, Bode, Arrhenius), "
+        "`stability` (runs, LSV shift) |",
         "| `samples/<sample>/` | per sample: `manifest.csv` (every file, technique, vendor, sha256, status), "
         "`ingest.json` (metadata used and where each value came from), `tables/`, `figures/<stage>/`, "
         "`audit/<stage>/*.json` (one record per fit), `canonical/*.parquet` (the files as SI tables), "

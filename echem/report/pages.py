@@ -2,7 +2,7 @@
 
 ``build(results_dir)`` reads what the workflow wrote (``tables/*.parquet`` or ``.csv``,
 ``samples/<sample>/{ingest.json, manifest.csv, figures/**, audit/**}``,
-``figures/<series>/``) and writes ``<results_dir>/report/``:
+``figures/<series>/<group>/``) and writes ``<results_dir>/report/``:
 
 * ``index.html``: the run in numbers (samples, errors, warnings, flagged numbers), then every
   sample's key numbers side by side, grouped by series (η at each target, Tafel slope, Cdl,
@@ -758,8 +758,8 @@ def _write_index(tmp, title, results_dir, series, samples, key, cells, tables):
 def _series_figures(results_dir: Path, ser: str) -> list[Path]:
     from echem.plots.compare import KINDS
 
-    base = results_dir / "figures" / ser
-    found = sorted(base.glob("*.png")) if base.is_dir() else []
+    base = results_dir / "figures" / ser  # one folder per figure group (echem.plots.compare.FIGURE_GROUPS)
+    found = sorted(base.rglob("*.png")) if base.is_dir() else []
     rank = {f"{ser}_{k}": i for i, k in enumerate(KINDS)}
     return sorted(found, key=lambda p: (rank.get(p.stem, 99), p.name))
 

@@ -61,22 +61,35 @@ def strict_check(errors_csv: str | Path, out_path: str | Path) -> None:
 
 def series_figures(results_dir: str | Path, series: str, members: list[str], out_dir: str | Path,
                    formats: list[str], settings: Mapping[str, Any], log_path: str | Path,
-                   cut: bool = False, order: Mapping[str, float] | None = None) -> None:
-    """Comparative figures of one series (see :mod:`echem.plots.compare`); ``members`` are
-    the samples shown, ``cut`` says the series has more."""
+                   cut: bool = False, order: Mapping[str, float] | None = None, group: str | None = None) -> None:
+    """Comparative figures of one series (see :mod:`echem.plots.compare`): those of ``group``
+    (:data:`~echem.plots.compare.FIGURE_GROUPS`) into ``results/figures/<series>/<group>/``,
+    or all of them into ``out_dir``; ``members`` are the samples shown, ``cut`` says the
+    series has more."""
+    import glob
+
     from echem.names import name_problem
-    from echem.plots.compare import draw_series
+    from echem.plots.compare import FIGURE_GROUPS, KINDS, draw_series
 
     out = Path(out_dir)
-    # the folder is the rule's own output, results/figures/<series>/ (Snakemake clears it before
-    # the job): a series that is not a name ('..' would be results/ itself) never gets that far
+    # the folder is the rule's own output, results/figures/<series>/<group>/ (Snakemake clears it
+    # before the job): a series that is not a name ('..' would be results/ itself) never gets that far
     problem = name_problem(series, "series")
-    if problem or out.resolve() != (Path(results_dir) / "figures" / series).resolve():
-        raise EchemError(f"series figures: {problem or f'{out} is not {results_dir}/figures/{series}'}; "
-                         "nothing drawn")
+    if group is not None and group not in FIGURE_GROUPS:
+        problem = f"figure group {group!r} is not one of {', '.join(FIGURE_GROUPS)}"
+    expected = Path(results_dir) / "figures" / series / (group or "")
+    if problem or out.resolve() != expected.resolve():
+        raise EchemError(f"series figures: {problem or f'{out} is not {expected}'}; nothing drawn")
     out.mkdir(parents=True, exist_ok=True)
+    kinds = FIGURE_GROUPS[group][0] if group else KINDS
+    if group:  # the group's figures as the layout before the groups wrote them, beside the groups
+        for kind in kinds:
+            for old in out.parent.glob(f"{glob.escape(series)}_{kind}.*"):
+                if old.is_file():
+                    old.unlink()
     with StageRun("figures", series, log_path, None) as run:
-        draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut, order=order)
+        draw_series(Path(results_dir), series, members, out, formats, settings, run, cut=cut, order=order,
+                    kinds=kinds)
 
 
 def collect_circuits(fits_paths: Iterable[str], series_of: Mapping[str, str], out_csv: str | Path,
