@@ -167,3 +167,19 @@ def test_readme_cli_commands_run_as_written(demo):
             assert out.startswith("#") and "E_V" in out, out[:500]
         if argv[1] == "report":
             assert (work / "results" / "report" / "index.html").stat().st_size > 10_000
+
+
+def test_the_lsv_shift_figure_marks_the_configured_target(demo):
+    """The stability figure group gets the stability section of the config (the LSV-shift
+    figure drew 10 mA/cm2 whatever stability.targets_mA_cm2 said): its legend gives the shift
+    at the first configured target."""
+    from echem.plots.compare import FIGURE_GROUPS, member_tables
+    from echem.plots.stability import series_lsv_shift
+
+    assert "stability" in FIGURE_GROUPS["stability"][2]  # the rule's settings param: these sections
+    members = ["PtMG_as-cast_84h", "PtMG_UV50J_84h"]
+    tables = member_tables(demo, members)
+    for target in (10, 100):
+        fig = series_lsv_shift(demo, "PtMG-durability", members, tables, {"stability": {"targets_mA_cm2": [target]}})
+        labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        assert sum(f"Δη$_{{{target}}}$" in label for label in labels) == 2, labels
