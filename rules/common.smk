@@ -3,6 +3,7 @@
 # the echem package; it computes in a warm worker process (echem/workflow/workers.py),
 # so that no job pays for an interpreter start (see README, "Speed").
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -126,15 +127,20 @@ def series_order(series):
 def shown(series):
     """The samples a series' comparative figures show: the first 16 in the series' order
     (sample.yaml ``order``, then by role: echem.plots.figure.order_samples)."""
+    return list(_shown(series))
+
+
+@functools.cache  # the params and inputs of every figure group's job of the series ask for it
+def _shown(series):
     from echem.plots.compare import shown_members
 
-    return shown_members(SERIES[series], series_order(series))
+    return tuple(shown_members(SERIES[series], series_order(series)))
 
 
 def series_inputs(wildcards):
     """What a figure group of a series reads: its stages' outputs of the samples shown (adding
     a sample beyond them redraws nothing)."""
-    stages = FIGURE_GROUPS[wildcards.group][1]
+    stages = FIGURE_GROUPS[wildcards.group].stages
     patterns = [str(p) for stage in stages for p in getattr(rules, stage).output]
     return per_sample(patterns, shown(wildcards.series))
 

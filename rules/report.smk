@@ -100,7 +100,7 @@ rule series_figures:
         order=lambda wildcards: series_order(wildcards.series),  # sample.yaml `order`, where given
         formats=config["report"]["formats"],
         # only the sections the group's figures use: other keys (strict) must not redraw them
-        settings=lambda wildcards: {key: config[key] for key in FIGURE_GROUPS[wildcards.group][2]},
+        settings=lambda wildcards: {key: config[key] for key in FIGURE_GROUPS[wildcards.group].config},
     log:
         RES / "logs/figures/{series}/{group}.log",
     benchmark:

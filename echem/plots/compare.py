@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 
 #: At most this many samples per comparative figure (more would be unreadable); the
@@ -41,16 +41,25 @@ def shown_members(members: list[str], order: Mapping[str, float] | None = None) 
 KINDS = ("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl", "nyquist", "bode",
          "arrhenius", "stability", "lsv_shift")
 
-#: The figure kinds by the stages whose outputs they draw (group -> (kinds, stages, the config
-#: sections they use)): each group is a job of its own, so a changed Tafel setting redraws the
-#: polarisation group of each series and no Nyquist or Bode plot.
-FIGURE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "lsv": (("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl"),
-            ("lsv", "tafel", "ecsa"), ("lsv",)),
-    "eis": (("nyquist", "bode", "arrhenius"), ("eis", "arrhenius"), ()),
-    "stability": (("stability", "lsv_shift"), ("stability",), ("stability",)),
+class FigureGroup(NamedTuple):
+    """Figure kinds drawn by one job: the ``kinds``, the ``stages`` whose outputs they draw,
+    the ``config`` sections they use."""
+
+    kinds: tuple[str, ...]
+    stages: tuple[str, ...]
+    config: tuple[str, ...]
+
+
+#: The figure kinds by the stages whose outputs they draw: each group is a job of its own, so
+#: a changed Tafel setting redraws the polarisation group of each series and no Nyquist or
+#: Bode plot.
+FIGURE_GROUPS: dict[str, FigureGroup] = {
+    "lsv": FigureGroup(("polarisation", "tafel", "eta_tafel_summary", "specific_activity", "cdl"),
+                       ("lsv", "tafel", "ecsa"), ("lsv",)),
+    "eis": FigureGroup(("nyquist", "bode", "arrhenius"), ("eis", "arrhenius"), ()),
+    "stability": FigureGroup(("stability", "lsv_shift"), ("stability",), ("stability",)),
 }
-assert sorted(k for kinds, _, _ in FIGURE_GROUPS.values() for k in kinds) == sorted(KINDS)
+assert sorted(k for group in FIGURE_GROUPS.values() for k in group.kinds) == sorted(KINDS)
 
 #: What each figure shows, for captions (the report uses them).
 CAPTIONS = {

@@ -81,7 +81,7 @@ def series_figures(results_dir: str | Path, series: str, members: list[str], out
     if problem or out.resolve() != expected.resolve():
         raise EchemError(f"series figures: {problem or f'{out} is not {expected}'}; nothing drawn")
     out.mkdir(parents=True, exist_ok=True)
-    kinds = FIGURE_GROUPS[group][0] if group else KINDS
+    kinds = FIGURE_GROUPS[group].kinds if group else KINDS
     if group:  # the group's figures as the layout before the groups wrote them, beside the groups
         for kind in kinds:
             for old in out.parent.glob(f"{glob.escape(series)}_{kind}.*"):
