@@ -338,6 +338,18 @@ def _determined(par) -> bool:
     return par.stderr is not None and bool(np.isfinite(par.stderr))
 
 
+#: The fraction of the current the bend takes away at the top of the data below which the
+#: bend is not in the data (θ or j_b then undetermined, and of no consequence).
+BEND_NEGLIGIBLE = 1e-3
+
+
+def _bend_within(params, j_top_mA_cm2: float) -> bool:
+    """Whether the fitted bend acts on the data: ``θ·x/(1 + x) > BEND_NEGLIGIBLE`` at the
+    highest current, ``x = j_top/j_b`` (the fraction of j_k it removes there)."""
+    x = j_top_mA_cm2 * 10.0 ** params["log_inv_jb"].value
+    return params["theta"].value * x / (1.0 + x) > BEND_NEGLIGIBLE
+
+
 def _fit_kinetic_once(eta, j, sigma_ln, b0, j00, theta0, jb0):
     import lmfit
 
@@ -375,9 +387,7 @@ def _fit_kinetic_once(eta, j, sigma_ln, b0, j00, theta0, jb0):
             break
         q = res.params.copy()
         if fix[0] == "theta":
-            j_max = float(np.max(j))
-            x = j_max * 10.0 ** q["log_inv_jb"].value
-            if q["theta"].value * x / (1.0 + x) > 1e-3:
+            if _bend_within(q, float(np.max(j))):
                 continue  # the bend is in the data: not this part
             q["theta"].set(value=0.0, vary=False)
             q["log_inv_jb"].set(value=q["log_inv_jb"].min, vary=False)
@@ -473,8 +483,9 @@ def fit_kinetic_model(eta_mV, j_mA_cm2, *, b_start_mV_dec: float, j0_start_mA_cm
                                        "nfev": int(res.nfev)})
             if best is None or cost < best[2]:
                 best = (res, ratio, cost, e_u, j_u)
-            if ratio <= MODEL_NOISE_RATIO and res.params["theta"].value > 0.95:
-                break  # mass transport (or no bend) describes it: no need to try blocking
+            if ratio <= MODEL_NOISE_RATIO and (res.params["theta"].value > 0.95
+                                               or not _bend_within(res.params, top)):
+                break  # mass transport, or no bend within the data, describes it: no need to try blocking
         return best
 
     def agree(a, b) -> bool:
