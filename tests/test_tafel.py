@@ -220,3 +220,22 @@ def test_plot_tafel_highlights_window():
     x = fit_line.get_xdata()
     assert fit_line.get_ydata()[0] == pytest.approx(res.slope_mV_dec * (x[0] - math.log10(res.j0_mA_cm2)))
     assert len(ax.patches) == 1  # shaded window
+
+
+def test_tafel_rows_inherit_their_curves_flags(tmp_path):
+    """The Tafel stage reads the LSV table's flags per file: the curve's own doubts (no iR
+    correction, how Ru was found) are inherited, a target's (η extrapolated) are not; a file
+    name that looks like a number stays the name the curves use."""
+    from echem.workflow.tafel import lsv_flags
+
+    path = tmp_path / "overpotentials.csv"
+    path.write_text("sample,file,target_mA_cm2,eta_mV,flags\n"
+                    "S,lsv_1.mpt,10,250.0,no_ir;eta_extrapolated\n"
+                    "S,lsv_1.mpt,100,400.0,no_ir\n"
+                    "S,0042,10,260.0,\n"
+                    "S,lsv_3.mpt,10,270.0,ru_bound_only\n", encoding="utf-8")
+    flags = lsv_flags(path)
+    assert [f.code for f in flags["lsv_1.mpt"]] == ["no_ir"]
+    assert flags["0042"] == []
+    assert [f.code for f in flags["lsv_3.mpt"]] == ["ru_bound_only"]
+    assert lsv_flags(tmp_path / "missing.csv") == {}
