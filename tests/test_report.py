@@ -127,6 +127,16 @@ def test_sample_page_has_figures_warnings_and_fit_records(run):
     for stage in ("lsv", "tafel", "ecsa", "eis"):
         assert f"figures/samples/PtMG_UV50J/{stage}/" in cat
     assert "S·s<sup>n</sup>" in cat and "Ohm^-1 sec^a" not in cat.split("raw JSON")[0]
+    # the Files section: every row of the sample's manifest, cells as written, sha256 cut to 16
+    import csv
+
+    with open(run["results"] / "samples" / "PtMG_UV50J" / "manifest.csv", encoding="utf-8", newline="") as fh:
+        manifest = list(csv.DictReader(fh))
+    files = cat.split("<h2>Files</h2>")[1].split("<h2>")[0]
+    assert len(manifest) >= 3 and files.count("<tr>") == len(manifest) + 1
+    for row in manifest:
+        assert f"<td>{row['file']}</td><td>{row['technique']}</td>" in files
+        assert f"<code class='small'>{row['sha256'][:16]}…</code>" in files
 
 
 def test_series_figures_are_drawn_without_python_warnings(run, tmp_path):

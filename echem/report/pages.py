@@ -23,9 +23,11 @@ calls it directly.
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -160,8 +162,13 @@ def _codes(cell) -> list[str]:
 # ----------------------------------------------------------------------------- html helpers
 
 
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
+    """``x`` as HTML text (``html.escape`` with quotes); text without a special character as it is."""
+    text = "" if x is None else str(x)
+    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text
 
 
 def _flag_badges(codes: Iterable[str], link: str | None = None) -> str:
@@ -406,9 +413,9 @@ def _scalar(x: Any) -> str:
     if isinstance(x, bool) or x is None:
         return f"<code>{esc(json.dumps(x))}</code>"
     if isinstance(x, float):
-        return esc(f"{x:.6g}")
+        return f"{x:.6g}"  # digits, sign, point, e, inf, nan: nothing to escape
     if isinstance(x, int):
-        return esc(str(x))
+        return str(x)
     text = str(x)
     return esc(text if len(text) <= 400 else text[:400] + "…")
 
@@ -823,8 +830,6 @@ def _series_drt(tmp, results_dir: Path, ser: str, members, tables) -> str:
 
 
 def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, key):
-    import pandas as pd
-
     base = results_dir / "samples" / sample
     meta = (ingest or {}).get("metadata") or {}
     sources = (ingest or {}).get("metadata_sources") or {}
@@ -912,13 +917,16 @@ def _write_sample(tmp, title, results_dir, sample, ser, ingest, tables, colour, 
     # files
     manifest = base / "manifest.csv"
     if manifest.is_file():
-        try:
-            m = pd.read_csv(manifest, keep_default_na=False)
+        try:  # the cells as written (the csv module: a file named 0042 stays 0042; no pandas parse per page)
+            with open(manifest, encoding="utf-8", newline="") as fh:
+                reader = csv.DictReader(fh)
+                m = list(reader)
+                columns = reader.fieldnames or []
             keep = [c for c in ("file", "technique", "technique_source", "vendor", "format", "rows", "status",
-                                "sha256") if c in m.columns]
+                                "sha256") if c in columns]
             parts.append("<h2>Files</h2>" + _table([esc(k) for k in keep], [
                 [f"<td>{esc(r[k])}</td>" if k != "sha256" else f"<td><code class='small'>{esc(str(r[k])[:16])}…"
-                 "</code></td>" for k in keep] for r in m.to_dict("records")]))
+                 "</code></td>" for k in keep] for r in m]))
         except Exception:  # noqa: BLE001
             pass
     parts.append("<h2>Metadata</h2>" + _table(["key", "value", "source"], meta_rows))
