@@ -84,3 +84,19 @@ def test_results_csv_is_rounded_and_parquet_keeps_full_precision(tmp_path):
     write_table(df, tmp_path / "overpotentials.csv")
     assert "106.816,0.033" in (tmp_path / "overpotentials.csv").read_text()
     assert pd.read_parquet(tmp_path / "overpotentials.parquet")["eta_mV"].iloc[0] == 106.8158756214532
+
+
+@pytest.mark.parametrize("text", ["plain_name-01.mpt", "<script>alert(1)</script>", "a & b", 'say "hi"',
+                                  "it's", "Ω µ ° – ", "", "1e-05"])
+def test_report_text_is_escaped_exactly_where_html_needs_it(text):
+    """Sample, file and key names reach the pages through ``esc``: the same as ``html.escape``
+    (quotes too) for every text; audit values, numbers to 6 significant digits."""
+    import html
+
+    from echem.report.pages import _render_value, esc
+
+    assert esc(text) == html.escape(text, quote=True)
+    assert esc(None) == "" and esc(3) == "3"
+    rendered = _render_value({text or "k": [1.23456789, 7, text, None, True]})
+    assert "<script>" not in rendered and html.escape(text, quote=True) in rendered
+    assert "[1.23457, 7, " in rendered and "<code>null</code>" in rendered and "<code>true</code>" in rendered
