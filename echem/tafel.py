@@ -434,8 +434,11 @@ def fit_kinetic_model(eta_mV, j_mA_cm2, *, b_start_mV_dec: float, j0_start_mA_cm
     ``s_rel`` of the upper half of the curve and the absolute noise ``σ_j`` of its lower
     half, both from second differences; the fit (lmfit, scipy least squares, soft-L1 loss
     so that bubble spikes do not pull it) starts from the window fit's slope and j0 with
-    the bend as mass transport beyond the data (θ = 1) and as partial blocking within it
-    (θ = 0.5 and 0.3); the lowest-cost start is kept.
+    the bend as mass transport beyond the data (θ = 1, j_b ten times the top current) and
+    as partial blocking within it (θ = 0.5, j_b a third of it); the lowest-cost start is
+    kept. The blocking start is skipped when the first one already describes the curve to
+    its noise with θ > 0.95 or with a bend that takes less than ``BEND_NEGLIGIBLE`` of the
+    current at the top of the data (no bend within the data).
 
     Returns ``(fit, record)``: ``fit`` None when the model does not describe the curve or
     what is left of it after cutting the top (module docstring), ``record`` says why.
