@@ -4,7 +4,7 @@
 
 rule arrhenius:
     input:
-        eis_fits=rules.eis.output.fits,
+        eis=rules.eis.output.table,  # its fits lie beside it (eis_fits.json, the same job)
     output:
         conductivity=RES / "samples/{sample}/tables/conductivity.csv",
         arrhenius=RES / "samples/{sample}/tables/arrhenius.csv",

@@ -63,25 +63,30 @@ def sample_yaml(wildcards):
     return [str(sample.sample_yaml)] if sample and sample.sample_yaml else []
 
 
-# A stage declares as inputs one output of each job it waits for, and no file that a job it
-# waits for already waits for: every stage after eis reads the ingest record from the sample
-# folder, and tafel and ecsa read the LSV table beside the LSV curves (the same lsv job
-# writes both). Change detection is the same (a re-run ingest re-runs eis, which re-runs the
-# rest), with 7,400 fewer DAG edges at N = 1000 (README, "Speed").
+# A stage declares as inputs the first output of each job it waits for, and no file that a
+# job it waits for already waits for: every stage reads what it needs from the sample folder
+# (the ingest record; the EIS fits beside the EIS table; the LSV curves beside the LSV
+# table; each written by the same job as the file declared). Change detection is the same
+# (a re-run ingest re-runs eis, which re-runs the rest), with 7,400 fewer DAG edges at
+# N = 1000 (README, "Speed").
 #
-# A stage declares as outputs what other rules read and what a user asks for (its tables,
-# the EIS fits, the LSV curves, the ingest record). Beside them, every stage of a sample
-# writes (and on each run first clears) its audit records, per-sample figures, error and
-# warning rows: results/samples/<sample>/{audit,figures}/<stage>/ and
-# {errors,warnings}/<stage>.csv (and SIDE_DATA). They are not declared outputs: each declared file costs
-# Snakemake about 0.3 ms per job on every invocation (README, "Speed"); the collect rules
-# depend on a stage's first output, which its job writes with them.
+# A stage declares as outputs its tables (which the collect rules gather and a user may ask
+# for) and the ingest record. Beside them, every stage of a sample writes (and on each run
+# first clears) its audit records, per-sample figures, error and warning rows:
+# results/samples/<sample>/{audit,figures}/<stage>/ and {errors,warnings}/<stage>.csv, and
+# the data of SIDE_DATA. They are not declared outputs: each declared file costs Snakemake
+# time on every invocation (README, "Speed"); the rules that read them depend on the
+# stage's first output, which its job writes with them.
 
 
-#: Data a stage writes beside its tables for the comparative figures, which depend on the
-#: stage's first output (written by the same job): the stability runs' drawing envelopes and
-#: before/after curves. Declared, they would cost 2 x 1050 files on every invocation.
-SIDE_DATA = {"stability": {"traces": "stability_traces.parquet", "curves": "stability_curves.parquet"}}
+#: Data a stage writes beside its tables for the stages and figures after it, which depend on
+#: the stage's first output (written by the same job): the EIS fits (the LSV's Ru, the
+#: conductivities, the fitted spectra), the iR-corrected LSV curves (Tafel, ECSA, the
+#: polarisation figures), the stability runs' drawing envelopes and before/after curves.
+#: Declared, they would cost 4 x 1050 files on every invocation at N = 1000.
+SIDE_DATA = {"eis": {"fits": "eis_fits.json"},
+             "lsv": {"curves": "lsv_curves.parquet"},
+             "stability": {"traces": "stability_traces.parquet", "curves": "stability_curves.parquet"}}
 
 
 def side_outputs(stage, sample):
@@ -209,15 +214,15 @@ def run_ingest(wildcards, params, output, log):
 
 
 def run_stage(target, wildcards, input, params, output, log):
-    """One stage of one sample: ``target(sample_dir, settings, formats, outputs, log_path,
-    **inputs)`` (``target`` is ``echem.workflow.<stage>:<function>``). ``outputs`` holds the
-    rule's outputs and the stage's side files; the rule's named inputs but ``record`` (the
-    ingest record, which every stage reads from the sample folder) are passed by name."""
+    """One stage of one sample: ``target(sample_dir, settings, formats, outputs, log_path)``
+    (``target`` is ``echem.workflow.<stage>:<function>``). ``outputs`` holds the rule's
+    outputs and the stage's side files. ``input`` (the first outputs of the jobs the stage
+    waits for) is not passed: what the stage reads (the ingest record, the EIS fits, the LSV
+    curves) it finds in the sample folder, beside them."""
     stage = target.split(":")[0].rsplit(".", 1)[-1]
-    inputs = {key: value for key, value in paths(input).items() if key != "record"}
     side = side_outputs(stage, wildcards.sample)
     kwargs = dict(sample_dir=str(RES / "samples" / wildcards.sample), settings=dict(params.settings),
-                  formats=list(SAMPLE_FORMATS), outputs={**side, **paths(output)}, log_path=str(log[0]), **inputs)
+                  formats=list(SAMPLE_FORMATS), outputs={**side, **paths(output)}, log_path=str(log[0]))
     run_job(POOL, target, kwargs, stage, wildcards.sample, side["errors"], retry_path(stage, wildcards.sample))
 
 

@@ -1,5 +1,6 @@
 # EIS: equivalent-circuit fit of every impedance spectrum of a sample, with Lin-KK
-# (echem.workflow.eis:eis_sample). Its fits give the LSV's Ru and the conductivities.
+# (echem.workflow.eis:eis_sample). Its fits (eis_fits.json beside its tables) give the LSV's
+# Ru and the conductivities.
 
 
 rule eis:
@@ -8,7 +9,6 @@ rule eis:
     output:
         table=RES / "samples/{sample}/tables/eis.csv",
         drt_peaks=RES / "samples/{sample}/tables/drt_peaks.csv",
-        fits=RES / "samples/{sample}/eis_fits.json",
     params:
         settings=config["eis"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats

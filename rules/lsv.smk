@@ -1,13 +1,13 @@
 # LSV: RHE scale, iR correction (Ru from sample.yaml, else the EIS fit), overpotentials
-# (echem.workflow.lsv:lsv_sample). Its corrected curves feed Tafel and ECSA.
+# (echem.workflow.lsv:lsv_sample). Its corrected curves (lsv_curves.parquet beside its table)
+# feed Tafel and ECSA.
 
 
 rule lsv:
     input:
-        eis_fits=rules.eis.output.fits,
+        eis=rules.eis.output.table,  # its fits lie beside it (eis_fits.json, the same job)
     output:
         table=RES / "samples/{sample}/tables/overpotentials.csv",
-        curves=RES / "samples/{sample}/lsv_curves.parquet",
     params:
         settings=config["lsv"],
         figures=FIGURE_SETTINGS,  # per-sample figures: report.sample_figures, sample_formats

@@ -63,7 +63,7 @@ rule collect_warnings:
 
 rule collect_circuits:
     input:
-        per_sample(rules.eis.output.fits),
+        per_sample(rules.eis.output.table),  # each sample's eis_fits.json lies beside it
     output:
         csv=report(RES / "tables/eis_circuits.csv", caption="../report/circuits.rst", category="Tables"),
         parquet=RES / "tables/eis_circuits.parquet",
@@ -74,7 +74,7 @@ rule collect_circuits:
     benchmark:
         RES / "benchmarks/collect/eis_circuits.tsv"
     run:
-        call("echem.workflow.collect:collect_circuits", fits_paths=list(input),
+        call("echem.workflow.collect:collect_circuits", fits_paths=[side_outputs("eis", s)["fits"] for s in SAMPLES],
              series_of=dict(params.series_of), out_csv=output.csv, log_path=log[0])
 
 

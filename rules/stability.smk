@@ -4,7 +4,7 @@
 
 rule stability:
     input:
-        eis_fits=rules.eis.output.fits,
+        eis=rules.eis.output.table,  # its fits lie beside it (eis_fits.json, the same job)
     output:
         table=RES / "samples/{sample}/tables/stability.csv",
         shift_table=RES / "samples/{sample}/tables/stability_lsv_shift.csv",

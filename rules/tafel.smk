@@ -4,7 +4,7 @@
 
 rule tafel:
     input:
-        curves=rules.lsv.output.curves,  # with its LSV table; the ingest record comes before both
+        lsv=rules.lsv.output.table,  # the LSV curves lie beside it (lsv_curves.parquet, the same job)
     output:
         table=RES / "samples/{sample}/tables/tafel.csv",
     params:
