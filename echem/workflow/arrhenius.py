@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from echem import audit
 from echem.errors import AnalysisError, MetadataError
-from echem.workflow.common import as_namespace, draw, prepare_dirs, read_json
+from echem.workflow.common import as_namespace, draw, prepare_dirs, stage_data
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
@@ -21,15 +21,15 @@ def arrhenius_sample(sample_dir: str | Path, settings: Mapping[str, Any], format
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir, with_files=with_data)
-    all_fits = read_json(eis_fits)["fits"]
-    all_fits = [f for f in all_fits if not f.get("rejected")]  # rejected fits have an error row already
-    fits = [f for f in all_fits if f.get("temperature_C") is not None]
     cond_rows: list[dict[str, Any]] = []
     arr_rows: list[dict[str, Any]] = []
     with StageRun("arrhenius", ing.sample, log_path, outputs.errors) as run:
         try:
             if ing.metadata_error:
                 return
+            all_fits = stage_data(eis_fits, "eis", "eis.csv")["fits"]
+            all_fits = [f for f in all_fits if not f.get("rejected")]  # rejected fits have an error row already
+            fits = [f for f in all_fits if f.get("temperature_C") is not None]
             geometry = ing.metadata.get("geometry")
             temps = {f["temperature_C"] for f in fits}
             if geometry is None:

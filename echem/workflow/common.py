@@ -30,6 +30,23 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def stage_data(path: str | Path, stage: str, table: str, read=read_json) -> Any:
+    """What an earlier stage wrote beside its table ``table`` (the EIS fits, the LSV curves),
+    read with ``read``. Missing or unreadable (removed by hand, a disk error), it is an
+    :class:`~echem.errors.EchemError` saying how to get it back: the workflow does not
+    declare these files, so Snakemake would not redo the stage by itself."""
+    from echem.errors import EchemError
+
+    path = Path(path)
+    try:
+        return read(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise EchemError(
+            f"{path.name}, which the {stage} stage writes beside tables/{table}, is missing or unreadable "
+            f"({type(exc).__name__}): delete {path.parent.name}/tables/{table} in results/samples/ and run "
+            f"snakemake again to redo the {stage} stage of this sample") from None
+
+
 def safe_stem(name: str) -> str:
     """A figure's file stem for a file or spectrum name (unique: :func:`echem.audit.safe_name`)."""
     from echem.audit import safe_name

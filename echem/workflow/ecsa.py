@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from echem import audit
 from echem.errors import AnalysisError
 from echem.flags import CURVE_FLAGS as INHERITED  # a specific activity inherits its curve's flags
-from echem.workflow.common import as_namespace, draw, prepare_dirs
+from echem.workflow.common import as_namespace, draw, prepare_dirs, stage_data
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
@@ -172,7 +172,7 @@ def ecsa_one(run, ing, cvs, curves_path, lsv_table, settings, formats, outputs) 
     sa_eta = None
     sa = sa_err = mass = None
     sa_record: dict[str, Any] = {}
-    curves = pd.read_parquet(curves_path)
+    curves = stage_data(curves_path, "lsv", "overpotentials.csv", pd.read_parquet)
     if len(curves):
         sa, sa_err, mass, sa_eta, sa_record, sa_flags = specific_activity(
             ing, curves, cdl, ecsa, ecsa_err, area, settings, lsv_flags(lsv_table))

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from echem import audit
 from echem.errors import MetadataError
 from echem.lsv import infer_reaction  # noqa: F401 - the stability stage takes it from here
-from echem.workflow.common import as_namespace, draw, prepare_dirs, read_json, safe_stem
+from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem, stage_data
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import atomic_write_bytes, frame, write_csv
@@ -66,7 +66,6 @@ def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir, with_files=with_data)
-    fits = read_json(eis_fits)["fits"]
     rows: list[dict[str, Any]] = []
     curves: list[Any] = []
     with StageRun("lsv", ing.sample, log_path, outputs.errors) as run:
@@ -74,6 +73,7 @@ def lsv_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, out
             if ing.metadata_error:
                 run.info("skipped: sample.yaml is invalid (see the ingest error)")
                 return
+            fits = stage_data(eis_fits, "eis", "eis.csv")["fits"]
             for rec in ing.by_technique("LSV"):
                 with run.guard(rec.file):
                     curve = lsv_one(run, ing.sample, rec, fits, settings, formats, outputs, rows)

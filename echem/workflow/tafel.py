@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from echem import audit
-from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem
+from echem.workflow.common import as_namespace, draw, prepare_dirs, safe_stem, stage_data
 from echem.workflow.ingest import load_ingested
 from echem.workflow.run import StageRun
 from echem.workflow.tables import frame, write_csv
@@ -52,12 +52,12 @@ def tafel_sample(sample_dir: str | Path, settings: Mapping[str, Any], formats, o
     sample_dir = Path(sample_dir)
     prepare_dirs(outputs.audit, outputs.figures)
     ing = load_ingested(sample_dir, with_files=with_data)
-    table = pd.read_parquet(curves)
     sha = {f.file: f.meta.get("sha256") for f in ing.files}
     rows: list[dict[str, Any]] = []
     inherited = lsv_flags(lsv_table)
     with StageRun("tafel", ing.sample, log_path, outputs.errors) as run:
         try:
+            table = stage_data(curves, "lsv", "overpotentials.csv", pd.read_parquet)
             window = ing.metadata.get("tafel_window_mV")
             for file, curve in table.groupby("file", sort=False):
                 with run.guard(file):
