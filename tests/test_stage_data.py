@@ -82,3 +82,23 @@ def test_unreadable_lsv_curves_are_an_actionable_error_of_the_tafel_and_ecsa_sta
                 tmp_path / "ecsa.log")
     rows = error_rows(sample_dir, "ecsa")
     assert len(rows) == 1 and "lsv_curves.parquet, which the lsv stage writes" in rows["error"].iloc[0]
+
+
+def test_the_circuits_table_skips_a_sample_whose_fits_are_missing(tmp_path):
+    """collect_circuits gathers every sample's eis_fits.json: one removed by hand costs that
+    sample's rows (the log says which; its lsv stage has the error row), not the table."""
+    import json
+
+    from echem.workflow.collect import collect_circuits
+
+    a = tmp_path / "A" / "eis_fits.json"
+    a.parent.mkdir()
+    a.write_text(json.dumps({"sample": "A", "fits": [
+        {"file": "eis.mpt", "circuit": "R0-p(R1,CPE1)", "circuit_source": "automatic"}]}))
+    out = tmp_path / "tables" / "eis_circuits.csv"
+    collect_circuits([str(a), str(tmp_path / "B" / "eis_fits.json")], {"A": "s", "B": "s"}, out,
+                     tmp_path / "collect.log")
+    table = pd.read_csv(out)
+    assert table["sample"].tolist() == ["A"] and table["circuit"].tolist() == ["R0-p(R1,CPE1)"]
+    log = (tmp_path / "collect.log").read_text()
+    assert "ERROR B: eis_fits.json is missing or unreadable (FileNotFoundError)" in log
