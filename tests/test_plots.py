@@ -81,3 +81,34 @@ def test_arrhenius_cooling_runs_are_drawn_with_their_own_marker():
     cooling = next(v for k, v in lines.items() if k.startswith("A cooling"))
     assert cooling.get_marker() == "v"
     assert any(ln.get_linestyle() == ":" for ln in ax.get_lines())
+
+
+def test_the_cut_note_never_covers_the_title_or_the_axes():
+    """A series figure that shows part of its series says so in red: below the axes of a
+    constrained figure (the layout makes room for it), under the title of a fixed grid; in
+    both, its drawn box overlaps neither the title's nor an axis label's."""
+    from echem.plots.compare import _title, cut_note
+    from echem.plots.figure import fixed_grid
+
+    constrained, ax = new_figure(6.4, 4.8, layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("E / V vs RHE")
+    grid, axes = new_figure(7.0, 9.0, ncols=2, nrows=4)
+    fixed_grid(grid, 4, 2)
+    for a in np.ravel(axes):
+        a.set_title("panel title", fontsize=7.5)
+    for fig in (constrained, grid):
+        _title(fig, "PtMG: polarisation curves")
+        cut_note(fig, "showing 16 of 1024 samples (all of them: the report's tables)")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        note = [t for t in fig.findobj(lambda o: hasattr(o, "get_text")) if "showing 16" in str(t.get_text())]
+        assert len(note) == 1 and note[0].get_color() == "#B00020"
+        box = note[0].get_window_extent(renderer)
+        title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else fig._suptitle.get_text()
+        assert title == "PtMG: polarisation curves"
+        others = [fig._suptitle, *[a.xaxis.label for a in fig.axes], *[a.title for a in fig.axes]]
+        for other in others:
+            if other.get_text():
+                assert not box.overlaps(other.get_window_extent(renderer)), other.get_text()
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.height  # inside the figure

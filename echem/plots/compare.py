@@ -108,7 +108,7 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
     (or ``n_total`` above their number) says the series has more: every figure then says
     so in its title.
     """
-    from echem.plots.figure import save, title_y
+    from echem.plots.figure import save
 
     shown = shown_members(members, order)
     total = max(n_total or 0, len(members))
@@ -129,12 +129,23 @@ def draw_series(results_dir: Path, series: str, members: list[str], out: Path, f
         if cut:
             note = (f"showing {len(shown)} of {total} samples" if total > len(shown)
                     else f"showing the first {len(shown)} samples of a larger series")
-            # under the title of a fixed grid (figure.fixed_grid), at the top edge of a constrained figure
-            y = title_y(fig, 0.24) if fig.get_layout_engine() is None else 0.995
-            fig.text(0.5, y, f"{note} (all of them: the report's tables)", ha="center", va="top",
-                     fontsize=7, color="#B00020", fontweight="bold")
+            cut_note(fig, f"{note} (all of them: the report's tables)")
         save(fig, out / f"{series}_{kind}", formats)
         run.info(f"{series}_{kind} drawn")
+
+
+def cut_note(fig, text: str) -> None:
+    """Say on the figure that it shows part of its series: under the title of a fixed grid
+    (:func:`echem.plots.figure.fixed_grid`, whose top margin has room for it); below the axes
+    of a constrained figure, where the layout makes room for it (at the top it would cover
+    the title, which the layout places there)."""
+    from echem.plots.figure import title_y
+
+    style = dict(fontsize=7, color="#B00020", fontweight="bold")
+    if fig.get_layout_engine() is None:
+        fig.text(0.5, title_y(fig, 0.24), text, ha="center", va="top", **style)
+    else:
+        fig.supxlabel(text, **style)
 
 
 #: How a flagged number is drawn (bars hatched, markers hollow, lines dashed), and the
