@@ -40,8 +40,46 @@ PARTITION = "debug"
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 
 
+#: The first line of every slurm.conf this module writes: how a link left by an earlier test
+#: cluster is told from a system's own configuration.
+CONF_HEADER = "# single-node test cluster: tests/slurm_cluster.py"
+
+
 class ClusterError(RuntimeError):
     """The cluster could not be stood up (the message says which daemon and shows its log)."""
+
+
+def _running_with(path: Path) -> bool:
+    """Whether a process runs with ``path`` on its command line (a slurmctld ``-f <conf>``)."""
+    needle = os.fsencode(str(path))
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if needle in fh.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def remove_stale_link(system_conf: Path = SYSTEM_CONF) -> bool:
+    """Remove ``system_conf`` if it is a link that an earlier test cluster left behind (its run
+    was killed before :meth:`SlurmCluster.stop`): a symlink to a missing file, or to a
+    slurm.conf of this module whose controller no longer runs. A system's own configuration
+    (a file, or a link to anything else) is never touched. Returns whether it removed one."""
+    if not system_conf.is_symlink():
+        return False
+    target = Path(os.readlink(system_conf))
+    target = target if target.is_absolute() else system_conf.parent / target
+    if target.exists():
+        try:
+            first = target.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        except OSError:
+            return False
+        if first.strip() != CONF_HEADER or _running_with(target):
+            return False
+    system_conf.unlink()
+    return True
 
 
 def which(name: str) -> str | None:
@@ -112,7 +150,7 @@ class SlurmCluster:
         key.chmod(0o400)
         host = socket.gethostname().split(".")[0]  # slurmctld compares its short host name
         self.conf.write_text("\n".join([
-            "# single-node test cluster: tests/slurm_cluster.py",
+            CONF_HEADER,
             "ClusterName=echemtest",
             f"SlurmctldHost={host}(127.0.0.1)",
             f"SlurmctldPort={_free_port()}",
@@ -180,6 +218,7 @@ class SlurmCluster:
         if missing:
             raise ClusterError(f"SLURM/munge binaries missing: {missing} (apt-get install {' '.join(PACKAGES)})")
         self._write_files()
+        remove_stale_link(SYSTEM_CONF)
         if not SYSTEM_CONF.exists():
             SYSTEM_CONF.parent.mkdir(parents=True, exist_ok=True)
             SYSTEM_CONF.symlink_to(self.conf)
