@@ -41,10 +41,12 @@ def stage_data(path: str | Path, stage: str, table: str, read=read_json) -> Any:
     try:
         return read(path)
     except (OSError, ValueError, KeyError) as exc:
+        # deleting the table would not do: Snakemake does not remake a missing intermediate
+        # file whose dependants are up to date; --forcerun on it redoes its job and what follows
         raise EchemError(
             f"{path.name}, which the {stage} stage writes beside tables/{table}, is missing or unreadable "
-            f"({type(exc).__name__}): delete {path.parent.name}/tables/{table} in results/samples/ and run "
-            f"snakemake again to redo the {stage} stage of this sample") from None
+            f"({type(exc).__name__}): redo the {stage} stage of this sample with "
+            f"snakemake --forcerun {path.parent / 'tables' / table}") from None
 
 
 def safe_stem(name: str) -> str:
