@@ -332,7 +332,7 @@ def main(argv=None) -> int:
                          ok_e=ok_e, ok_i=ok_i, kk=kk, chosen=chosen, cs=cs, cp=cp, f=f, Z=Z))
 
     for r in rows:
-        best = np.nanmin([r["chi_e"], r["chi_i"]])
+        best = min((c for c in (r["chi_e"], r["chi_i"]) if np.isfinite(c)), default=np.nan)
         r["ok_e"] = r["ok_e"] and np.isfinite(r["chi_e"]) and r["chi_e"] <= 10 * best
         r["ok_i"] = r["ok_i"] and np.isfinite(r["chi_i"]) and r["chi_i"] <= 10 * best
 

@@ -2,6 +2,7 @@
 
     python benchmarks/engine_floor.py                   # N = 1000 samples + 50 series, 3 repeats
     python benchmarks/engine_floor.py --samples 200 --repeats 5
+    python benchmarks/engine_floor.py --with-echem     # echem too, each run followed by the floor's
 
 The raw folder is built as in scale.py (copies of the demo's PtMG_as-cast and LLZO_650C
 folders). A generated Snakefile gives it echem's shape: per sample the seven stage rules
@@ -14,9 +15,11 @@ Snakemake costs for echem's DAG, whatever echem's analyses do.
 
 It checks the shape against echem: ``snakemake -n`` of echem's Snakefile on the same
 folder must plan the same jobs per rule (the series figures aside, which the floor
-leaves out: they are not part of adding a sample). Then it times a cold run, and
-``--repeats`` times, alternated, a run that adds a sample and one with nothing new, each
-split into Snakemake's start (imports, parsing), the DAG, the jobs and the exit.
+leaves out: they are not part of adding a sample). Then it times a cold run;
+``--repeats`` times, alternated, a run that adds a sample and one with nothing new; and
+``--repeats`` runs that each change the Tafel stage's param (the floor of echem's "one
+Tafel setting" scenario). Each run is split into Snakemake's start (imports, parsing),
+the DAG, the jobs and the exit.
 """
 
 from __future__ import annotations
@@ -188,11 +191,19 @@ def summary(runs: list[dict]) -> str:
     return " | ".join(cols)
 
 
+def difference(echem: list[dict], floor: list[dict]) -> str:
+    """echem's own part: each echem run minus the floor run timed right after it."""
+    diffs = [phases(e)["total"] - phases(f)["total"] for e, f in zip(echem, floor)]
+    return f"{statistics.median(diffs):5.1f} ({min(diffs):.1f}-{max(diffs):.1f})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--series", type=int, default=None, help="temperature series (default N/20)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--with-echem", action="store_true",
+                        help="also run echem itself on the same folder, each of its runs followed by the floor's")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work folder under this folder")
     args = parser.parse_args(argv)
     n = args.samples
@@ -202,15 +213,18 @@ def main(argv=None) -> int:
     raw = work / "raw"
     raw.mkdir()
     shutil.copy(ROOT / "config" / "config.yaml", work / "config.yaml")
+    overlay = work / "tafel_change.yaml"
+    overlay.write_text("tafel:\n  r2_min: 0.998\n")
     for i in range(n):
         make_catalyst(raw, f"CAT_{i:05d}")
     for i in range(m):
         make_series(raw, f"FILM_{i:04d}")
-    floor = work / "floor"
+    floor = work / "floor"  # its own results/ beside echem's, the same raw/
     (floor / "profiles" / "default").mkdir(parents=True)
+    (floor / "raw").symlink_to(raw)
     shutil.copy(ROOT / "profiles" / "default" / "config.yaml", floor / "profiles" / "default" / "config.yaml")
     (floor / "Snakefile").write_text(FLOOR_SNAKEFILE.format(stages=STAGES), encoding="utf-8")
-    floor_cmd = [str(SNAKEMAKE), "-s", str(floor / "Snakefile"), "--directory", str(work), "--cores", "2"]
+    floor_cmd = [str(SNAKEMAKE), "-s", str(floor / "Snakefile"), "--directory", str(floor), "--cores", "2"]
     echem_cmd = [str(SNAKEMAKE), "-s", str(SNAKEFILE), "--directory", str(work),
                  "--configfile", str(work / "config.yaml"), "--cores", "2"]
 
@@ -225,18 +239,34 @@ def main(argv=None) -> int:
         print("the floor's DAG is not echem's (above): update STAGES and the rules of this script")
         return 1
 
+    runs: dict[str, dict[str, list[dict]]] = {"add": {}, "noop": {}, "tafel": {}}
+
+    def both(scenario: str, echem_args: tuple[str, ...], floor_args: tuple[str, ...]) -> None:
+        if args.with_echem:
+            runs[scenario].setdefault("echem", []).append(timed([*echem_cmd, *echem_args]))
+        runs[scenario].setdefault("floor", []).append(timed([*floor_cmd, *floor_args]))
+
+    if args.with_echem:
+        cold = timed(echem_cmd)
+        print(f"cold, echem: {phases(cold)['total']:.1f} s for {sum(jobs_run(cold['out']).values())} jobs", flush=True)
     cold = timed(floor_cmd)
-    print(f"cold: {phases(cold)['total']:.1f} s for {sum(jobs_run(cold['out']).values())} jobs", flush=True)
-    adds, noops = [], []
+    print(f"cold, floor: {phases(cold)['total']:.1f} s for {sum(jobs_run(cold['out']).values())} jobs", flush=True)
     for k in range(args.repeats):
         make_catalyst(raw, f"CAT_added_{k}")
-        adds.append(timed(floor_cmd))
-        noops.append(timed(floor_cmd))
-        assert "Nothing to be done" in noops[-1]["out"]
-    print(f"add one sample ({fmt_jobs(jobs_run(adds[-1]['out']))}), s, median (min-max) of {args.repeats}:")
-    print(f"    {summary(adds)}")
-    print(f"nothing new, s, median (min-max) of {args.repeats}:")
-    print(f"    {summary(noops)}")
+        both("add", (), ())
+        both("noop", (), ())
+        assert all("Nothing to be done" in r[-1]["out"] for r in runs["noop"].values())
+    for k in range(args.repeats):
+        both("tafel", ("--configfile", str(work / "config.yaml"), str(overlay)) if k % 2 == 0 else (),
+             ("--config", f"tafel={k + 2}"))
+    for scenario, label in (("add", "add one sample"), ("noop", "nothing new"),
+                            ("tafel", "one Tafel setting changed")):
+        floor_runs = runs[scenario]["floor"]
+        print(f"{label} ({fmt_jobs(jobs_run(floor_runs[-1]['out']))}), s, median (min-max) of {args.repeats}:")
+        print(f"    floor  {summary(floor_runs)}")
+        if args.with_echem:
+            print(f"    echem  {summary(runs[scenario]['echem'])}")
+            print(f"    echem - floor (each echem run minus the floor run after it): {difference(runs[scenario]['echem'], floor_runs)}")
     print("start: to 'Building DAG of jobs'; dag: to the job plan; jobs: to 'Elapsed time'; exit: after it")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

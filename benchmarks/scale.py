@@ -203,6 +203,8 @@ def main(argv=None) -> int:
           "(2 cores x cold wall - stages s) / jobs, i.e. what each job costs beyond its analysis")
     print("targets (issue 18, 2 cores, N=1000): cold < 600 s; add one < 15 s; no-op < 10 s; "
           "tafel change < 60 s with no eis job; dry run writes nothing")
+    print("Snakemake's own share of these runs (the same DAG of jobs that do nothing, paired with echem's): "
+          "benchmarks/engine_floor.py --with-echem")
     return 0
 
 

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 def test_floor_plans_echems_jobs_and_times_its_runs(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "engine_floor.py"), "--samples", "2",
-                           "--series", "1", "--repeats", "1", "--keep", str(tmp_path)],
+                           "--series", "1", "--repeats", "1", "--with-echem", "--keep", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
@@ -32,7 +32,10 @@ def test_floor_plans_echems_jobs_and_times_its_runs(tmp_path):
     # adding a sample runs its 7 stages, the 12 collections and the report, as in echem
     added = next(line for line in out.splitlines() if line.startswith("add one sample"))
     assert "collect_table 9" in added and "ingest 1" in added and "report_html 1" in added, out
-    assert "total" in out and "nothing new" in out, out
+    # the added sample makes 4
+    assert "total" in out and "nothing new" in out and "one Tafel setting changed (tafel 4" in out, out
+    # echem itself on the same folder, each run followed by the floor's, and the difference
+    assert out.count("    echem  total") == 3 and out.count("echem - floor") == 3, out
 
 
 def test_floor_fails_when_its_dag_is_not_echems(tmp_path, monkeypatch):
