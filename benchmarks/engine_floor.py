@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     print(f"echem plans: {fmt_jobs(echem_plan)}")
     print(f"floor plans: {fmt_jobs(floor_plan)}")
     echem_plan.pop("series_figures", None)
-    if {k: v for k, v in echem_plan.items()} != {k: v for k, v in floor_plan.items()}:
+    if echem_plan != floor_plan:
         print("the floor's DAG is not echem's (above): update STAGES and the rules of this script")
         return 1
 
